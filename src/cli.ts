@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// CLI entry: with no arguments, serve MCP over stdio.
+import { parseArgs } from "node:util";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { allTools } from "../tools/index.js";
+import { loadConfig } from "./config.js";
+import { stderrLogger } from "./logger.js";
+import { createBillingServer, SERVER_VERSION } from "./server.js";
+import { selectTools, UsageError } from "./tool-selection.js";
+
+const HELP = `billing-mcp ${SERVER_VERSION}: MCP server for Viam billing (stdio).
+
+Usage:
+  billing-mcp [--allow-writes] [--tools LIST]   serve MCP over stdio
+
+Options:
+  --allow-writes     enable the charge and update tools (env BILLING_MCP_ALLOW_WRITES=true)
+  --tools LIST       comma-separated tool names, or all / read-only (env BILLING_MCP_TOOLS)
+  --help             this text
+  --version          the version
+
+Environment:
+  VIAM_API_KEY_ID, VIAM_API_KEY   organization-owner API key (unset: embedded sandbox)
+  VIAM_SERVICE_HOST               Viam app URL (default https://app.viam.com)
+  VIAM_ORG_ID                     default organization for calls without org_id
+  BILLING_MCP_DOWNLOAD_DIR        where invoice PDFs may be saved (default ~/Downloads/billing-mcp)
+  BILLING_MCP_LOG_LEVEL           debug, info, warning, error (stderr; default info)
+`;
+
+function parseCommandLine(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      "allow-writes": { type: "boolean" },
+      tools: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+  if (positionals.length > 0 && positionals[0] !== "serve") throw new UsageError(`unknown command "${positionals[0]}"; see billing-mcp --help`);
+  return {
+    help: values.help ?? false,
+    version: values.version ?? false,
+    allowWrites: values["allow-writes"] ?? process.env.BILLING_MCP_ALLOW_WRITES === "true",
+    toolSpec: values.tools ?? process.env.BILLING_MCP_TOOLS,
+  };
+}
+
+async function serve(options: { allowWrites: boolean; toolSpec: string | undefined }): Promise<void> {
+  const tools = selectTools(allTools, { spec: options.toolSpec, allowWrites: options.allowWrites });
+  const config = loadConfig();
+  const logger = stderrLogger();
+  const billing = createBillingServer({ config, logger, tools });
+  const transport = new StdioServerTransport();
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await billing.server.close().catch(() => undefined);
+    await billing.close();
+    process.exit(0);
+  };
+  transport.onclose = () => void shutdown();
+  process.stdin.on("end", () => void shutdown());
+  process.on("SIGTERM", () => void shutdown());
+  process.on("SIGINT", () => void shutdown());
+  await billing.server.connect(transport);
+  if (config.viam.kind === "sandbox") logger.log("info", "no Viam credentials set: serving the embedded sandbox (demo data)");
+  if (config.viam.kind === "misconfigured") logger.log("warning", config.viam.problem);
+}
+
+async function main(): Promise<void> {
+  let options: ReturnType<typeof parseCommandLine>;
+  try {
+    options = parseCommandLine(process.argv.slice(2));
+    if (options.help) return void process.stdout.write(HELP);
+    if (options.version) return void process.stdout.write(`${SERVER_VERSION}\n`);
+    await serve(options);
+  } catch (err) {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    process.stderr.write(`billing-mcp: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(usage ? 2 : 1);
+  }
+}
+
+void main();

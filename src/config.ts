@@ -1,0 +1,50 @@
+// Configuration comes from the environment only; read once at start-up.
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { registerSecret } from "./errors.js";
+
+export type ViamTarget =
+  | { kind: "live"; serviceHost: string; apiKeyId: string; apiKey: string }
+  | { kind: "sandbox" }
+  | { kind: "misconfigured"; problem: string };
+
+export interface Config {
+  viam: ViamTarget;
+  defaultOrgId: string | undefined;
+  defaultTimeoutMs: number;
+  /** Invoice PDFs are only ever written inside this directory. */
+  downloadDir: string;
+}
+
+export const DEFAULT_VIAM_HOST = "https://app.viam.com";
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+type Env = Record<string, string | undefined>;
+
+const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());
+
+export function loadConfig(env: Env = process.env): Config {
+  const apiKey = nonEmpty(env.VIAM_API_KEY);
+  const apiKeyId = nonEmpty(env.VIAM_API_KEY_ID);
+  registerSecret(apiKey);
+  const serviceHost = (nonEmpty(env.VIAM_SERVICE_HOST) ?? DEFAULT_VIAM_HOST).replace(/\/+$/, "");
+
+  let viam: ViamTarget;
+  if (!apiKey && !apiKeyId) viam = { kind: "sandbox" };
+  else if (!apiKey || !apiKeyId) {
+    const missing = apiKey ? "VIAM_API_KEY_ID" : "VIAM_API_KEY";
+    viam = {
+      kind: "misconfigured",
+      problem: `${missing} is not set. Set both VIAM_API_KEY_ID and VIAM_API_KEY (an organization-owner API key), or neither to use the sandbox.`,
+    };
+  } else if (!/^https?:\/\/[^\s/]+/.test(serviceHost)) {
+    viam = { kind: "misconfigured", problem: `VIAM_SERVICE_HOST must be an http(s) URL such as ${DEFAULT_VIAM_HOST}.` };
+  } else viam = { kind: "live", serviceHost, apiKeyId, apiKey };
+
+  return {
+    viam,
+    defaultOrgId: nonEmpty(env.VIAM_ORG_ID),
+    defaultTimeoutMs: DEFAULT_TIMEOUT_SECONDS * 1000,
+    downloadDir: resolve(nonEmpty(env.BILLING_MCP_DOWNLOAD_DIR) ?? join(homedir(), "Downloads", "billing-mcp")),
+  };
+}

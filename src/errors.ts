@@ -1,0 +1,92 @@
+// One place that turns whatever went wrong into a message a model can act on.
+// Nothing here ever includes a stack trace, an API key or a token.
+import { Code } from "@connectrpc/connect";
+
+/** An error whose message is written for the user: what happened and what to do. */
+export class ToolError extends Error {
+  override name = "ToolError";
+  constructor(message: string, readonly code?: Code) {
+    super(message);
+  }
+}
+
+/** The parts of a ConnectError we rely on. Duck-typed: the Viam SDK bundles its own copy of connect. */
+export interface RpcFailure {
+  code: Code;
+  rawMessage: string;
+}
+
+export function asRpcFailure(err: unknown): RpcFailure | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const { code, rawMessage, message } = err as { code?: unknown; rawMessage?: unknown; message?: unknown };
+  if (typeof code !== "number" || !(code in Code)) return undefined;
+  const text = typeof rawMessage === "string" ? rawMessage : typeof message === "string" ? message : "";
+  return { code: code as Code, rawMessage: text };
+}
+
+const CREDENTIAL_VARS = "VIAM_API_KEY_ID and VIAM_API_KEY";
+
+/** Describe an upstream Viam failure; `what` names the request, e.g. `usage for org "org-1"`. */
+export function describeViamFailure(err: unknown, what: string, timeoutMs: number): ToolError {
+  if (err instanceof ToolError) return err;
+  const failure = asRpcFailure(err);
+  if (!failure) {
+    return new ToolError(`Viam request for ${what} failed: ${redact(errorText(err))}. Check VIAM_SERVICE_HOST and the network, then retry.`);
+  }
+  const detail = redact(failure.rawMessage);
+  const said = detail ? ` (Viam said: ${detail})` : "";
+  switch (failure.code) {
+    case Code.Unauthenticated:
+      return new ToolError(
+        `Viam rejected the credentials${said}. Set ${CREDENTIAL_VARS} to a valid API key id and key (Viam app > organization settings > API keys), then restart the server.`,
+        failure.code,
+      );
+    case Code.PermissionDenied:
+      return new ToolError(
+        `Permission denied for ${what}${said}. Billing calls need an API key with organization-owner permissions on that organization; use an owner key or another org_id.`,
+        failure.code,
+      );
+    case Code.NotFound:
+      return new ToolError(`Not found: ${what}${said}. Check the id; viam_get_invoices_summary lists invoice ids.`, failure.code);
+    case Code.InvalidArgument:
+      return new ToolError(`Viam refused the arguments for ${what}${said}. Correct them and call again.`, failure.code);
+    case Code.DeadlineExceeded:
+      return new ToolError(
+        `Viam did not answer ${what} within ${formatSeconds(timeoutMs)}. Retry, or pass a larger timeout (seconds).`,
+        failure.code,
+      );
+    case Code.Canceled:
+      return new ToolError(`The request for ${what} was cancelled.`, failure.code);
+    case Code.Unavailable:
+      return new ToolError(
+        `Viam is unavailable for ${what}${said}. Check VIAM_SERVICE_HOST and the network, then retry in a moment.`,
+        failure.code,
+      );
+    case Code.ResourceExhausted:
+      return new ToolError(`Viam is rate-limiting ${what}${said}. Wait a little and retry.`, failure.code);
+    case Code.Unimplemented:
+      return new ToolError(`This Viam service does not implement the RPC for ${what}${said}. It may be an older deployment.`, failure.code);
+    default:
+      return new ToolError(`Viam failed on ${what}: ${Code[failure.code]}${said}. Retry; if it persists, report it.`, failure.code);
+  }
+}
+
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message.split("\n")[0] ?? err.name;
+  return String(err).split("\n")[0] ?? "";
+}
+
+// Secrets never leave the process: every string we show passes through here.
+const secrets = new Set<string>();
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) secrets.add(value);
+}
+export function redact(text: string): string {
+  let out = text.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [redacted]");
+  for (const secret of secrets) out = out.split(secret).join("[redacted]");
+  return out;
+}

@@ -1,0 +1,49 @@
+// What a tool file declares. The access class is declared once; the annotations,
+// the listing and the write gate all follow from it (see src/server.ts).
+import type { z } from "zod";
+import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+import type { ViamConnection } from "./viam-connection.js";
+
+export type Provider = "viam" | "latitude" | "all";
+
+export interface ToolContext {
+  config: Config;
+  viam: ViamConnection;
+  logger: Logger;
+  /** Aborted when the client cancels the request. */
+  signal: AbortSignal;
+  /** The call's deadline: its `timeout` argument or the default. */
+  timeoutMs: number;
+  /** The given org id, else VIAM_ORG_ID, else a tool error saying what to pass. */
+  orgId(given: string | undefined): string;
+}
+
+export interface ToolResult<Out> {
+  structured: Out;
+  /** Compact text for the model; the sandbox notice is added by the server. */
+  text: string;
+  /** Extra content blocks (e.g. a resource_link). */
+  content?: ContentBlock[];
+}
+
+export interface ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  /** "read" tools are always served; "write" tools only with writes enabled. */
+  access: "read" | "write";
+  provider: Provider;
+  annotations: { destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+  input: In;
+  output: Out;
+  run(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<ToolResult<z.infer<z.ZodObject<Out>>>>;
+}
+
+export function defineTool<In extends z.ZodRawShape, Out extends z.ZodRawShape>(definition: ToolDefinition<In, Out>): ToolDefinition<In, Out> {
+  return definition;
+}
+
+/** Read tools share one set of hints: they change nothing and may be repeated. */
+export const READ_ONLY = { destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;

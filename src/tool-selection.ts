@@ -1,0 +1,34 @@
+// Which tools a server (or a one-shot CLI call) lists and serves: --tools / BILLING_MCP_TOOLS,
+// limited by the write flag. A bad selection is a usage error, never silently ignored.
+import type { ToolDefinition } from "./tool-definition.js";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface SelectionOptions {
+  /** Comma-separated names, or the words `all` and `read-only`; undefined means `all`. */
+  spec: string | undefined;
+  allowWrites: boolean;
+}
+
+export function selectTools(all: readonly ToolDefinition[], { spec, allowWrites }: SelectionOptions): ToolDefinition[] {
+  const allowed = (tool: ToolDefinition) => tool.access === "read" || allowWrites;
+  const entries = (spec ?? "all").split(",").map((s) => s.trim()).filter(Boolean);
+  if (entries.length === 0) throw new UsageError("--tools is empty: name tools, or use all or read-only.");
+  const chosen = new Set<ToolDefinition>();
+  for (const entry of entries) {
+    if (entry === "all") all.filter(allowed).forEach((t) => chosen.add(t));
+    else if (entry === "read-only") all.filter((t) => t.access === "read").forEach((t) => chosen.add(t));
+    else {
+      const tool = all.find((t) => t.name === entry);
+      if (!tool) throw new UsageError(`--tools: "${entry}" is not a tool. Valid: all, read-only, ${all.map((t) => t.name).join(", ")}.`);
+      if (!allowed(tool)) {
+        throw new UsageError(`--tools: "${entry}" changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true).`);
+      }
+      chosen.add(tool);
+    }
+  }
+  // Keep the catalogue's order, whatever order the selection named them in.
+  return all.filter((t) => chosen.has(t));
+}

@@ -1,0 +1,51 @@
+// Shared test harness: spawns the built server (dist/) as an MCP client would, over stdio,
+// and talks to it with the MCP SDK's real Client.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { startViamSandbox } from "../src/sandbox/viam-sandbox.js";
+import type { ViamSandbox } from "../src/sandbox/viam-sandbox.js";
+
+export const SERVER_ENTRY = resolve(import.meta.dirname, "../dist/src/cli.js");
+
+export interface RunningServer {
+  client: Client;
+  stderr: () => string;
+  home: string;
+  close(): Promise<void>;
+}
+
+/** Spawn the built server with exactly `env` (plus PATH and a private HOME) and connect a client. */
+export async function startServer(env: Record<string, string> = {}, args: string[] = []): Promise<RunningServer> {
+  const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SERVER_ENTRY, ...args],
+    env: { ...getDefaultEnvironment(), HOME: home, BILLING_MCP_LOG_LEVEL: "debug", ...env },
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: "billing-mcp-tests", version: "0.0.0" });
+  await client.connect(transport);
+  return { client, stderr: () => stderr, home, close: () => client.close() };
+}
+
+/** Environment that points the server at a sandbox as if it were the real Viam app. */
+export function liveEnv(sandbox: ViamSandbox, extra: Record<string, string> = {}): Record<string, string> {
+  return { VIAM_SERVICE_HOST: sandbox.url, VIAM_API_KEY_ID: sandbox.apiKeyId, VIAM_API_KEY: sandbox.apiKey, ...extra };
+}
+
+export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+}
+
+export { startViamSandbox };
+export type { ViamSandbox };

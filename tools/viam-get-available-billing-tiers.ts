@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+
+export default defineTool({
+  name: "viam_get_available_billing_tiers",
+  title: "Viam billing tiers",
+  description: "The billing tier names Viam offers (the values viam_update_organization_billing_tier accepts).",
+  access: "read",
+  provider: "viam",
+  annotations: READ_ONLY,
+  input: {},
+  output: { tiers: z.array(z.string()) },
+  async run(_args, ctx) {
+    const { tiers } = await ctx.viam.unary("getAvailableBillingTiers", {}, { what: "available billing tiers", timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
+    return { structured: { tiers }, text: `Viam billing tiers: ${tiers.length ? tiers.join(", ") : "(none)"}` };
+  },
+});

@@ -1,0 +1,52 @@
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { idField, orgIdField } from "../src/fields.js";
+import { resolveDestination, stableInvoiceFileName, writeAtomically } from "../src/invoice-download.js";
+import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+
+export default defineTool({
+  name: "viam_get_invoice_pdf",
+  title: "Save a Viam invoice PDF",
+  description:
+    "Downloads an invoice's PDF and saves it inside the download directory (BILLING_MCP_DOWNLOAD_DIR). Returns the saved path, size in bytes and SHA-256. Get invoice ids from viam_get_invoices_summary.",
+  access: "read",
+  provider: "viam",
+  // Reads from Viam; writes only a new local file inside the download directory.
+  annotations: READ_ONLY,
+  input: {
+    invoice_id: idField("Invoice id, from viam_get_invoices_summary."),
+    org_id: orgIdField,
+    dest: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe("Where to save: a .pdf path inside the download directory (relative paths are taken inside it). Default: a stable name from org and invoice id."),
+    overwrite: z.boolean().optional().describe("Replace an existing file at dest (default false)."),
+  },
+  output: {
+    invoice_id: z.string(),
+    org_id: z.string(),
+    path: z.string(),
+    bytes: z.number().int(),
+    sha256: z.string(),
+  },
+  async run({ invoice_id, org_id, dest, overwrite = false }, ctx) {
+    const orgId = ctx.orgId(org_id);
+    const target = await resolveDestination(ctx.config.downloadDir, dest ?? stableInvoiceFileName(orgId, invoice_id), overwrite);
+    const saved = await writeAtomically(target, (write) =>
+      ctx.viam.streamInvoicePdf(
+        { id: invoice_id, orgId },
+        { what: `PDF of invoice "${invoice_id}" of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+        write,
+      ),
+    );
+    return {
+      structured: { invoice_id, org_id: orgId, ...saved },
+      text: `Saved invoice ${invoice_id} (org ${orgId}) to ${saved.path}: ${saved.bytes} bytes, sha256 ${saved.sha256}`,
+      content: dest
+        ? []
+        : [{ type: "resource_link", uri: pathToFileURL(saved.path).href, name: stableInvoiceFileName(orgId, invoice_id), mimeType: "application/pdf", size: saved.bytes }],
+    };
+  },
+});

@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { orgIdField } from "../src/fields.js";
+import { cents, isoDate, isoDateTime, money, usd } from "../src/render.js";
+import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+
+const DEFAULT_LIMIT = 24;
+
+const invoice = z.object({
+  id: z.string(),
+  invoice_date: z.string().nullable().describe("ISO date."),
+  amount: z.number().describe("USD."),
+  status: z.string().describe("As Viam reports it, e.g. paid, outstanding, or a newer status."),
+  due_date: z.string().nullable(),
+  paid_date: z.string().nullable(),
+  last_payment_failure_reason: z.string().nullable().describe("e.g. card_declined, insufficient_funds; null when none."),
+  last_payment_failure_at: z.string().nullable().describe("ISO date-time."),
+});
+type Invoice = z.infer<typeof invoice>;
+
+const isUnpaid = (inv: Invoice) => inv.status !== "paid";
+
+export default defineTool({
+  name: "viam_get_invoices_summary",
+  title: "Viam invoices",
+  description:
+    "An organization's outstanding balance and invoices, newest first: id, date, amount (USD), status, due and paid dates, and the last payment failure reason and time. Use for unpaid invoices, failed payments, or to find an invoice id for viam_get_invoice_pdf. Filter with status ('unpaid' = every status but paid) and limit.",
+  access: "read",
+  provider: "viam",
+  annotations: READ_ONLY,
+  input: {
+    org_id: orgIdField,
+    status: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("Only invoices with this exact status (e.g. paid, outstanding), or 'unpaid' for every invoice not paid."),
+    limit: z.number().int().min(1).max(500).optional().describe(`How many of the most recent matching invoices to show (default ${DEFAULT_LIMIT}, max 500).`),
+  },
+  output: {
+    org_id: z.string(),
+    currency: z.literal("USD"),
+    outstanding_balance: z.number(),
+    total_invoices: z.number().int().describe("How many invoices the org has."),
+    matching_invoices: z.number().int().describe("How many match the status filter."),
+    shown_invoices: z.number().int(),
+    matching_unpaid_sum: z.number().describe("Sum of the matching invoices that are not paid, USD."),
+    invoices: z.array(invoice).describe("Exactly the invoices shown, newest first."),
+  },
+  async run({ org_id, status, limit = DEFAULT_LIMIT }, ctx) {
+    const orgId = ctx.orgId(org_id);
+    const summary = await ctx.viam.unary("getInvoicesSummary", { orgId }, { what: `invoices of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
+    const all: Invoice[] = summary.invoices
+      .map((inv) => ({
+        id: inv.id,
+        invoice_date: isoDate(inv.invoiceDate),
+        amount: cents(inv.invoiceAmount),
+        status: inv.status,
+        due_date: isoDate(inv.dueDate),
+        paid_date: isoDate(inv.paidDate),
+        last_payment_failure_reason: inv.lastPaymentFailureReason || null,
+        last_payment_failure_at: isoDateTime(inv.lastPaymentFailureAt),
+        sortKey: Number(inv.invoiceDate?.seconds ?? 0n),
+      }))
+      .sort((a, b) => b.sortKey - a.sortKey)
+      .map(({ sortKey: _sortKey, ...inv }) => inv);
+    const matching = status === undefined ? all : status === "unpaid" ? all.filter(isUnpaid) : all.filter((inv) => inv.status === status);
+    const shown = matching.slice(0, limit);
+    const unpaidSum = matching.filter(isUnpaid).reduce((sum, inv) => sum + inv.amount, 0);
+
+    const structured = {
+      org_id: orgId,
+      currency: "USD" as const,
+      outstanding_balance: cents(summary.outstandingBalance),
+      total_invoices: all.length,
+      matching_invoices: matching.length,
+      shown_invoices: shown.length,
+      matching_unpaid_sum: cents(unpaidSum),
+      invoices: shown,
+    };
+    const filter = status ? ` with status ${status}` : "";
+    const lines = [
+      `Viam invoices, org ${orgId}: outstanding balance ${usd(summary.outstandingBalance)}; ${all.length} invoices, ${matching.length}${filter ? ` match${filter}` : ""}, ${shown.length} shown (newest first); unpaid among them ${usd(unpaidSum)}. Amounts in USD.`,
+    ];
+    for (const inv of shown) {
+      const parts = [`${inv.id} ${inv.invoice_date ?? "?"} ${money(inv.amount)} ${inv.status}`];
+      if (inv.paid_date) parts.push(`paid ${inv.paid_date}`);
+      else if (inv.due_date) parts.push(`due ${inv.due_date}`);
+      if (inv.last_payment_failure_reason) parts.push(`last payment failed: ${inv.last_payment_failure_reason}${inv.last_payment_failure_at ? ` at ${inv.last_payment_failure_at}` : ""}`);
+      lines.push(`- ${parts.join("; ")}`);
+    }
+    if (shown.length < matching.length) {
+      lines.push(`${matching.length - shown.length} older matching invoices not shown: call again with a larger limit (max 500)${status ? "" : " or a status filter such as 'unpaid'"}.`);
+    }
+    return { structured, text: lines.join("\n") };
+  },
+});

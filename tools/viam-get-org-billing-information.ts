@@ -1,0 +1,64 @@
+import { z } from "zod";
+import { orgIdField } from "../src/fields.js";
+import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+import { paymentMethodTypeName } from "../src/viam-proto.js";
+
+export default defineTool({
+  name: "viam_get_org_billing_information",
+  title: "Viam billing information",
+  description:
+    "An organization's payment set-up: payment method type, card (brand, last four) or US bank account (bank, last four, routing number, type, verification state), billing email and billing tier. Use to check how an org pays or why payments might fail.",
+  access: "read",
+  provider: "viam",
+  annotations: READ_ONLY,
+  input: { org_id: orgIdField },
+  output: {
+    org_id: z.string(),
+    payment_method_type: z.string().describe("card, usbankaccount, unspecified, or unknown_N."),
+    billing_email: z.string(),
+    billing_tier: z.string().nullable().describe("Null when Viam does not return it (only billing-dashboard admins see it)."),
+    card: z.object({ brand: z.string(), last_four_digits: z.string() }).nullable(),
+    us_bank_account: z
+      .object({
+        bank_name: z.string(),
+        last_four_digits_account_number: z.string(),
+        routing_number: z.string(),
+        account_type: z.string(),
+        verification: z
+          .object({ arrival_date: z.string().nullable().describe("ISO date the micro-deposits arrive."), hosted_verification_page_url: z.string() })
+          .nullable()
+          .describe("Present while the account is unverified."),
+      })
+      .nullable(),
+  },
+  async run({ org_id }, ctx) {
+    const orgId = ctx.orgId(org_id);
+    const info = await ctx.viam.unary("getOrgBillingInformation", { orgId }, { what: `billing information of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
+    const bank = info.methodUsBankAccount;
+    const verification = bank?.verificationInfo;
+    const arrival = verification && verification.arrivalDate > 0n ? new Date(Number(verification.arrivalDate) * 1000).toISOString().slice(0, 10) : null;
+    const structured = {
+      org_id: orgId,
+      payment_method_type: paymentMethodTypeName(info.type),
+      billing_email: info.billingEmail,
+      billing_tier: info.billingTier ?? null,
+      card: info.method ? { brand: info.method.brand, last_four_digits: info.method.lastFourDigits } : null,
+      us_bank_account: bank
+        ? {
+            bank_name: bank.bankName,
+            last_four_digits_account_number: bank.lastFourDigitsAccountNumber,
+            routing_number: bank.routingNumber,
+            account_type: bank.accountType,
+            verification: verification ? { arrival_date: arrival, hosted_verification_page_url: verification.hostedVerificationPageUrl } : null,
+          }
+        : null,
+    };
+    const lines = [`Viam billing, org ${orgId}: payment method ${structured.payment_method_type}; email ${info.billingEmail || "(none)"}; tier ${structured.billing_tier ?? "(not returned)"}`];
+    if (structured.card) lines.push(`Card: ${structured.card.brand} ending ${structured.card.last_four_digits}`);
+    if (bank) {
+      lines.push(`US bank account: ${bank.bankName} ${bank.accountType} ending ${bank.lastFourDigitsAccountNumber}, routing ${bank.routingNumber}`);
+      if (verification) lines.push(`Unverified: micro-deposits arrive ${arrival ?? "?"}; verify at ${verification.hostedVerificationPageUrl}`);
+    }
+    return { structured, text: lines.join("\n") };
+  },
+});

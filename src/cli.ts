@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // CLI entry: with no arguments, serve MCP over stdio.
+// Start-up loads only what answering initialize and tools/list needs (src/front.ts); the MCP
+// SDK, zod, the tools and @viamrobotics/sdk load later (src/backend.ts), in their own chunks.
 import { parseArgs } from "node:util";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { allTools } from "../tools/index.js";
+import { readCatalogue } from "./catalogue.js";
 import { loadConfig } from "./config.js";
+import { StdioFront } from "./front.js";
 import { stderrLogger } from "./logger.js";
-import { createBillingServer, SERVER_VERSION } from "./server.js";
+import { instructions, SERVER_VERSION } from "./server-info.js";
 import { selectTools, UsageError } from "./tool-selection.js";
 
 const HELP = `billing-mcp ${SERVER_VERSION}: MCP server for Viam billing (stdio).
@@ -49,24 +51,30 @@ function parseCommandLine(argv: string[]) {
 }
 
 async function serve(options: { allowWrites: boolean; toolSpec: string | undefined }): Promise<void> {
-  const tools = selectTools(allTools, { spec: options.toolSpec, allowWrites: options.allowWrites });
+  const catalogue = readCatalogue();
+  const tools = selectTools(catalogue.tools, { spec: options.toolSpec, allowWrites: options.allowWrites });
   const config = loadConfig();
   const logger = stderrLogger();
-  const billing = createBillingServer({ config, logger, tools });
-  const transport = new StdioServerTransport();
+  const front = new StdioFront({
+    catalogue,
+    tools: tools.map((t) => t.listing),
+    instructions: instructions(config),
+    logger,
+    input: process.stdin,
+    output: process.stdout,
+    loadBackend: async (send) => (await import("./backend.js")).startBackend({ config, logger, ...options }, send),
+  });
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
-    await billing.server.close().catch(() => undefined);
-    await billing.close();
+    await front.shutdown().catch(() => undefined);
     process.exit(0);
   };
-  transport.onclose = () => void shutdown();
-  process.stdin.on("end", () => void shutdown());
+  front.onclose = () => void shutdown();
   process.on("SIGTERM", () => void shutdown());
   process.on("SIGINT", () => void shutdown());
-  await billing.server.connect(transport);
+  front.start();
   if (config.viam.kind === "sandbox") logger.log("info", "no Viam credentials set: serving the embedded sandbox (demo data)");
   if (config.viam.kind === "misconfigured") logger.log("warning", config.viam.problem);
 }

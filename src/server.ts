@@ -7,18 +7,24 @@ import { allTools } from "../tools/index.js";
 import type { Config } from "./config.js";
 import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
+import { instructions, SERVER_NAME, SERVER_VERSION } from "./server-info.js";
 import type { Logger } from "./logger.js";
 import { SANDBOX_NOTICE } from "./render.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
 import { ViamConnection } from "./viam-connection.js";
 
-export const SERVER_NAME = "billing-mcp";
-export const SERVER_VERSION = "0.1.0";
+export { instructions, SERVER_NAME, SERVER_VERSION };
 
 export interface BillingServerOptions {
   config: Config;
   logger: Logger;
   tools?: readonly ToolDefinition[];
+  /**
+   * Register output schemas (default true). The stdio server lists tools from the catalogue
+   * built with them (src/catalogue.ts) and registers without, so the SDK does not re-validate
+   * every answer against a schema the tests already hold it to.
+   */
+  outputSchemas?: boolean;
 }
 
 export interface BillingServer {
@@ -29,25 +35,12 @@ export interface BillingServer {
 
 const sandboxField = z.boolean().describe("True when this is the embedded sandbox's demo data, not real billing.");
 
-export function instructions(config: Config): string {
-  const lines = [
-    "Billing tools for Viam (usage, invoices, payment method, tiers) over the Viam API. Money is USD; dates are ISO.",
-    "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids.",
-  ];
-  if (!config.defaultOrgId) lines.push("No default organization is set: pass org_id.");
-  else lines.push(`Default organization: ${config.defaultOrgId} (used when org_id is omitted).`);
-  if (config.viam.kind === "sandbox") {
-    lines.push("SANDBOX MODE: no Viam credentials are configured, so every answer is demo data from the embedded sandbox, not real billing. Say so when you report figures. Sandbox orgs: org-acme, org-fieldworks, org-orbital, org-fleet, org-empty.");
-  }
-  return lines.join("\n");
-}
-
 /** Check, as the github MCP server does, that a tool's declared access and hints agree. */
 function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "read" && tool.annotations.destructiveHint) throw new Error(`${tool.name}: a read tool cannot be destructive`);
 }
 
-export function createBillingServer({ config, logger, tools = allTools }: BillingServerOptions): BillingServer {
+export function createBillingServer({ config, logger, tools = allTools, outputSchemas = true }: BillingServerOptions): BillingServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: instructions(config) });
   const viam = new ViamConnection(config, logger);
 
@@ -59,7 +52,7 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
         title: tool.title,
         description: tool.description,
         inputSchema: { ...tool.input, timeout: timeoutField },
-        outputSchema: { ...tool.output, sandbox: sandboxField },
+        ...(outputSchemas ? { outputSchema: { ...tool.output, sandbox: sandboxField } } : {}),
         annotations: { title: tool.title, readOnlyHint: tool.access === "read", ...tool.annotations },
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {

@@ -12,11 +12,14 @@ export interface SelectionOptions {
   allowWrites: boolean;
 }
 
-export function selectTools(all: readonly ToolDefinition[], { spec, allowWrites }: SelectionOptions): ToolDefinition[] {
-  const allowed = (tool: ToolDefinition) => tool.access === "read" || allowWrites;
+/** What selection needs of a tool: a tool definition, or its entry in the built catalogue. */
+export type Selectable = Pick<ToolDefinition, "name" | "access">;
+
+export function selectTools<T extends Selectable>(all: readonly T[], { spec, allowWrites }: SelectionOptions): T[] {
+  const allowed = (tool: T) => tool.access === "read" || allowWrites;
   const entries = (spec ?? "all").split(",").map((s) => s.trim()).filter(Boolean);
   if (entries.length === 0) throw new UsageError("--tools is empty: name tools, or use all or read-only.");
-  const chosen = new Set<ToolDefinition>();
+  const chosen = new Set<T>();
   for (const entry of entries) {
     if (entry === "all") all.filter(allowed).forEach((t) => chosen.add(t));
     else if (entry === "read-only") all.filter((t) => t.access === "read").forEach((t) => chosen.add(t));

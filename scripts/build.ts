@@ -1,0 +1,37 @@
+// Second build step, after tsc: writes the tool catalogue (dist/catalogue.json, see
+// src/catalogue.ts) and bundles the server into dist/src/cli.js with esbuild. Code-splitting
+// keeps the MCP SDK, zod and the tools (src/backend.ts), @viamrobotics/sdk and the sandbox in
+// chunks that load only when first needed; start-up reads one small file.
+import { rm, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { buildCatalogue } from "../src/catalogue-build.js";
+import { CATALOGUE_URL } from "../src/catalogue.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+const catalogue = await buildCatalogue();
+await writeFile(CATALOGUE_URL, `${JSON.stringify(catalogue)}\n`);
+
+await rm(`${root}dist/src/chunks`, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: [{ in: "src/cli.ts", out: "src/cli" }],
+  outdir: "dist",
+  chunkNames: "src/chunks/[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  sourcemap: "linked",
+  metafile: true,
+  logLevel: "warning",
+  // Bundled CommonJS dependencies may call require() for Node built-ins.
+  banner: { js: 'import{createRequire as __billingMcpRequire}from"node:module";const require=__billingMcpRequire(import.meta.url);' },
+});
+
+const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"));
+const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+process.stderr.write(`bundled ${outputs.length} files: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kib(o.bytes)}`).join(", ")}\n`);

@@ -1,0 +1,186 @@
+// The stdio front of the server. It answers initialize, tools/list and ping itself from the
+// built catalogue, so a client sees the tools without the server loading the MCP SDK, zod,
+// the tools' code or @viamrobotics/sdk. Everything else goes to the backend (src/backend.ts:
+// the MCP SDK's McpServer with the tools), loaded on the first message that needs it or just
+// after tools/list is answered. The backend is first handed the client's initialize request
+// again (its answer is dropped), so it knows the client's capabilities (e.g. elicitation).
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { Catalogue } from "./catalogue.js";
+import type { Logger } from "./logger.js";
+
+export interface Backend {
+  /** Hand a message from the client to the MCP server. */
+  deliver(message: JSONRPCMessage): void;
+  close(): Promise<void>;
+}
+
+/** Loads the backend; `send` writes a message to the client. */
+export type BackendLoader = (send: (message: JSONRPCMessage) => void) => Promise<Backend>;
+
+export interface FrontOptions {
+  catalogue: Catalogue;
+  /** The listings of the selected tools, in order. */
+  tools: Catalogue["tools"][number]["listing"][];
+  instructions: string;
+  logger: Logger;
+  loadBackend: BackendLoader;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  /** Load the backend right after tools/list is answered (default true). */
+  preload?: boolean;
+}
+
+/** The id under which the client's initialize request is replayed to the backend. */
+export const REPLAY_ID = "billing-mcp:replayed-initialize";
+
+type Message = JSONRPCMessage & { id?: string | number; method?: string; params?: unknown };
+type RequestId = string | number;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export class StdioFront {
+  private buffer = "";
+  private initialize: Message | undefined;
+  private initialized: Message | undefined;
+  private queue: Message[] = [];
+  private backend: Backend | undefined;
+  private loading: Promise<Backend | undefined> | undefined;
+  private outbox: string[] = [];
+  private flushing = false;
+  private closed = false;
+  /** Called once when the client closes stdin or the stream fails. */
+  onclose?: () => void;
+
+  constructor(private readonly options: FrontOptions) {}
+
+  start(): void {
+    const { input } = this.options;
+    input.setEncoding("utf8");
+    input.on("data", (chunk: string) => this.onData(chunk));
+    input.on("end", () => this.close());
+    input.on("error", (err: Error) => {
+      this.options.logger.log("error", `stdin failed: ${err.message}`);
+      this.close();
+    });
+  }
+
+  /** Close the backend, if it was loaded. */
+  async shutdown(): Promise<void> {
+    this.flush();
+    const backend = this.backend ?? (await this.loading?.catch(() => undefined));
+    await backend?.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onclose?.();
+  }
+
+  private onData(chunk: string): void {
+    this.buffer += chunk;
+    let newline: number;
+    while ((newline = this.buffer.indexOf("\n")) >= 0) {
+      const line = this.buffer.slice(0, newline).replace(/\r$/, "");
+      this.buffer = this.buffer.slice(newline + 1);
+      if (line.trim() === "") continue;
+      let message: unknown;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        this.options.logger.log("warning", "ignored a line on stdin that is not JSON");
+        continue;
+      }
+      if (!isRecord(message) || message.jsonrpc !== "2.0") {
+        this.options.logger.log("warning", "ignored a message on stdin that is not JSON-RPC 2.0");
+        continue;
+      }
+      this.handle(message as Message);
+    }
+  }
+
+  private handle(message: Message): void {
+    const { method, id } = message;
+    const isRequest = typeof method === "string" && (typeof id === "string" || typeof id === "number");
+    if (isRequest && method === "initialize" && isRecord(message.params) && typeof message.params.protocolVersion === "string") {
+      this.initialize = message;
+      this.reply(id, this.initializeResult(message.params.protocolVersion));
+      this.backend?.deliver({ ...message, id: REPLAY_ID } as JSONRPCMessage);
+      return;
+    }
+    if (method === "notifications/initialized" && id === undefined) {
+      this.initialized = message;
+      if (this.backend || this.loading) this.forward(message);
+      return;
+    }
+    if (isRequest && method === "tools/list") {
+      this.reply(id, { tools: this.options.tools });
+      if (this.options.preload !== false) setTimeout(() => void this.load(), 0);
+      return;
+    }
+    if (isRequest && method === "ping") return this.reply(id, {});
+    this.forward(message);
+  }
+
+  private initializeResult(requested: string) {
+    const { catalogue, instructions } = this.options;
+    const protocolVersion = catalogue.supportedProtocolVersions.includes(requested) ? requested : catalogue.latestProtocolVersion;
+    return { protocolVersion, capabilities: catalogue.capabilities, serverInfo: catalogue.serverInfo, ...(instructions ? { instructions } : {}) };
+  }
+
+  private forward(message: Message): void {
+    if (this.backend) return this.backend.deliver(message);
+    this.queue.push(message);
+    void this.load();
+  }
+
+  private load(): Promise<Backend | undefined> {
+    this.loading ??= this.options.loadBackend((m) => this.send(m)).then(
+      (backend) => {
+        if (this.initialize) backend.deliver({ ...this.initialize, id: REPLAY_ID } as JSONRPCMessage);
+        const queued = this.queue.splice(0);
+        // The initialized notification is replayed once, in its place: first if it came before
+        // anything that is queued.
+        if (this.initialized && !queued.includes(this.initialized)) backend.deliver(this.initialized);
+        for (const m of queued) backend.deliver(m);
+        this.backend = backend;
+        return backend;
+      },
+      (err: unknown) => {
+        const detail = err instanceof Error ? err.message : String(err);
+        this.options.logger.log("error", `could not load the MCP server: ${detail}`);
+        for (const m of this.queue.splice(0)) {
+          if (typeof m.method === "string" && m.id !== undefined) this.error(m.id, -32603, `billing-mcp could not start its tools: ${detail}`);
+        }
+        this.loading = undefined;
+        return undefined;
+      },
+    );
+    return this.loading;
+  }
+
+  private reply(id: RequestId, result: object): void {
+    this.send({ jsonrpc: "2.0", id, result } as JSONRPCMessage);
+  }
+
+  private error(id: RequestId, code: number, message: string): void {
+    this.send({ jsonrpc: "2.0", id, error: { code, message } } as JSONRPCMessage);
+  }
+
+  /** Messages sent in one turn of the event loop go out in one write. */
+  private send(message: JSONRPCMessage): void {
+    if ((message as Message).id === REPLAY_ID && (message as Message).method === undefined) return;
+    this.outbox.push(JSON.stringify(message));
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    if (this.outbox.length === 0) return;
+    const text = `${this.outbox.join("\n")}\n`;
+    this.outbox = [];
+    this.options.output.write(text);
+  }
+}

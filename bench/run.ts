@@ -1,0 +1,346 @@
+// npm run bench: start-up, per-call overhead, concurrency, memory and tokens of billing-mcp,
+// each against a baseline measured in the same run (this machine is small and shared: ratios
+// of medians, never a single absolute time). `--quick` runs a few repetitions of everything
+// (for test/bench-smoke.test.ts); its figures mean nothing.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createViamClient } from "@viamrobotics/sdk";
+import { getEncoding } from "js-tiktoken";
+import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
+import { GetCurrentMonthUsageResponse } from "../src/viam-proto.js";
+import { peakRssKiB, StdioMcpClient, textOf } from "./mcp-client.js";
+import type { ToolCallResult } from "./mcp-client.js";
+
+const QUICK = process.argv.includes("--quick");
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SERVER_ENTRY = join(ROOT, "dist/src/cli.js");
+const SANDBOX_ENTRY = join(ROOT, "dist/bench/sandbox-process.js");
+/** Tools the catalogue will hold once the other branches land (writes, Latitude, spend overview). */
+const PROJECTED_TOOL_COUNT = 13;
+
+const reps = {
+  startup: QUICK ? 3 : 9,
+  callWarmup: QUICK ? 5 : 50,
+  calls: QUICK ? 10 : 300,
+  batch: QUICK ? 20 : 200,
+  batchRounds: QUICK ? 1 : 3,
+  rssBaseline: QUICK ? 1 : 3,
+  pdfRounds: QUICK ? 1 : 3,
+};
+
+interface SandboxInfo {
+  url: string;
+  apiKeyId: string;
+  apiKey: string;
+}
+
+/** The one call the benchmark times, made directly with @viamrobotics/sdk. */
+interface DirectViamClient {
+  billingClient: { getCurrentMonthUsage(orgId: string): Promise<{ toBinary(): Uint8Array }> };
+}
+
+interface Figure {
+  key: string;
+  text: string;
+  pass: boolean;
+}
+
+const figures: Figure[] = [];
+const encoding = getEncoding("o200k_base");
+const tokens = (text: string) => encoding.encode(text).length;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const ms = (v: number) => `${v.toFixed(v < 10 ? 3 : 1)} ms`;
+const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+const ratio = (v: number) => `${v.toFixed(2)}x`;
+
+function report(key: string, pass: boolean, text: string): void {
+  figures.push({ key, text, pass });
+  process.stdout.write(`[${key}] ${pass ? "MET " : "MISSED"} ${text}\n`);
+}
+
+function note(text: string): void {
+  process.stdout.write(`    ${text}\n`);
+}
+
+async function startSandbox(): Promise<{ info: SandboxInfo; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [SANDBOX_ENTRY], { stdio: ["pipe", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`sandbox exited with ${code}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    info: JSON.parse(line) as SandboxInfo,
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+function serverEnv(sandbox: SandboxInfo, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: mkdtempSync(join(tmpdir(), "billing-mcp-bench-home-")),
+    VIAM_SERVICE_HOST: sandbox.url,
+    VIAM_API_KEY_ID: sandbox.apiKeyId,
+    VIAM_API_KEY: sandbox.apiKey,
+    BILLING_MCP_LOG_LEVEL: "warning",
+    ...extra,
+  };
+}
+
+function spawnEmptyNode(): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", () => resolve(performance.now() - started));
+  });
+}
+
+/** Peak RSS of `node -e ""`, read by that process itself as its last act. */
+function emptyNodePeakKiB(): Promise<number> {
+  const script = 'process.stdout.write(require("fs").readFileSync("/proc/self/status","utf8").match(/VmHWM:\\s+(\\d+)/)[1])';
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.once("exit", () => resolve(Number(out))));
+}
+
+async function measureStartup(sandbox: SandboxInfo): Promise<Record<string, unknown>> {
+  const env = serverEnv(sandbox);
+  let listing: Record<string, unknown> = {};
+  const spawnToList = async () => {
+    const started = performance.now();
+    const client = new StdioMcpClient(SERVER_ENTRY, env);
+    await client.initialize();
+    const list = await client.request("tools/list");
+    const elapsed = performance.now() - started;
+    if (list.error || !list.result) throw new Error(`tools/list failed: ${list.error?.message ?? "no result"} ${client.stderr}`);
+    listing = list.result;
+    await client.kill();
+    return elapsed;
+  };
+  // One of each first, unmeasured: file-system cache.
+  await spawnEmptyNode();
+  await spawnToList();
+  const base: number[] = [];
+  const server: number[] = [];
+  for (let i = 0; i < reps.startup; i++) {
+    // Alternate the order, so that neither always runs right after the other.
+    if (i % 2 === 0) base.push(await spawnEmptyNode());
+    server.push(await spawnToList());
+    if (i % 2 === 1) base.push(await spawnEmptyNode());
+  }
+  const r = median(server) / median(base);
+  report("startup", r <= 1.6, `spawn to tools/list answered, median of ${reps.startup}: ${ms(median(server))} vs spawn to exit of node -e "": ${ms(median(base))} = ${ratio(r)} (target at most 1.6x)`);
+  return listing;
+}
+
+async function measureCalls(sandbox: SandboxInfo): Promise<void> {
+  const server = new StdioMcpClient(SERVER_ENTRY, serverEnv(sandbox));
+  await server.initialize();
+  await server.request("tools/list");
+  const args = { org_id: ORG.acme };
+  const viaMcp = async () => {
+    const result = await server.callTool("viam_get_current_month_usage", args);
+    if (result.isError) throw new Error(`viam_get_current_month_usage failed: ${textOf(result)}`);
+    return result;
+  };
+  const viam = (await createViamClient({
+    serviceHost: sandbox.url,
+    credentials: { type: "api-key", authEntity: sandbox.apiKeyId, payload: sandbox.apiKey },
+  })) as DirectViamClient;
+  const direct = () => viam.billingClient.getCurrentMonthUsage(ORG.acme);
+
+  for (let i = 0; i < reps.callWarmup; i++) {
+    await viaMcp();
+    await direct();
+  }
+  const mcpTimes: number[] = [];
+  const directTimes: number[] = [];
+  const time = async (f: () => Promise<unknown>, into: number[]) => {
+    const started = performance.now();
+    await f();
+    into.push(performance.now() - started);
+  };
+  for (let i = 0; i < reps.calls; i++) {
+    if (i % 2 === 0) {
+      await time(viaMcp, mcpTimes);
+      await time(direct, directTimes);
+    } else {
+      await time(direct, directTimes);
+      await time(viaMcp, mcpTimes);
+    }
+  }
+  const r = median(mcpTimes) / median(directTimes);
+  report("per-call", r <= 1.15, `one viam_get_current_month_usage call, median of ${reps.calls}: ${ms(median(mcpTimes))} vs the same RPC directly with @viamrobotics/sdk: ${ms(median(directTimes))} = ${ratio(r)} (target at most 1.15x)`);
+
+  // Concurrency: N calls one after another vs N at once, alternating, medians over rounds.
+  const sequential: number[] = [];
+  const concurrent: number[] = [];
+  let errors = 0;
+  let calls = 0;
+  const count = (results: ToolCallResult[]) => {
+    calls += results.length;
+    errors += results.filter((r) => r.isError).length;
+  };
+  const safeCall = () => server.callTool("viam_get_current_month_usage", args);
+  for (let round = 0; round < reps.batchRounds; round++) {
+    let started = performance.now();
+    const seq: ToolCallResult[] = [];
+    for (let i = 0; i < reps.batch; i++) seq.push(await safeCall());
+    sequential.push(performance.now() - started);
+    count(seq);
+    started = performance.now();
+    count(await Promise.all(Array.from({ length: reps.batch }, safeCall)));
+    concurrent.push(performance.now() - started);
+  }
+  const speedup = median(sequential) / median(concurrent);
+  report(
+    "concurrency",
+    speedup >= 5 && errors === 0,
+    `${reps.batch} concurrent calls: ${ms(median(concurrent))} vs ${reps.batch} sequential: ${ms(median(sequential))} (medians of ${reps.batchRounds}) = ${ratio(speedup)} faster, ${errors} errors in ${calls} calls (target at least 5x faster, zero errors)`,
+  );
+
+  const serverPeak = server.peakRssKiB();
+  const basePeaks: number[] = [];
+  for (let i = 0; i < reps.rssBaseline; i++) basePeaks.push(await emptyNodePeakKiB());
+  const base = median(basePeaks);
+  const above = serverPeak - base;
+  report("rss-calls", above <= 50 * 1024, `peak RSS after the call and concurrency runs: ${mib(serverPeak)} vs node -e "": ${mib(base)} = ${mib(above)} above it (target at most 50 MiB above)`);
+
+  await measureUsageText(server, viam);
+  await server.close();
+}
+
+/** Our usage answer's text vs the raw GetCurrentMonthUsage response as JSON, for org-acme. */
+async function measureUsageText(server: StdioMcpClient, viam: DirectViamClient): Promise<void> {
+  const response = await viam.billingClient.getCurrentMonthUsage(ORG.acme);
+  // Re-read the SDK's message with the full current proto (src/viam-proto.ts), so fields its
+  // bundled code lacks count too.
+  const raw = JSON.stringify(GetCurrentMonthUsageResponse.fromBinary(response.toBinary()).toJson());
+  const text = textOf(await server.callTool("viam_get_current_month_usage", { org_id: ORG.acme }));
+  const missing: string[] = [];
+  const visit = (value: unknown, path: string) => {
+    if (typeof value === "number") {
+      if (value !== 0 && !text.includes(value.toFixed(2))) missing.push(`${path}=${value}`);
+    } else if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
+      if (!text.includes(value.slice(0, 10))) missing.push(`${path}=${value}`);
+    } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`));
+    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) visit(v, path ? `${path}.${k}` : k);
+  };
+  visit(JSON.parse(raw) as unknown, "");
+  const share = tokens(text) / tokens(raw);
+  report(
+    "usage-text-tokens",
+    share <= 0.35 && missing.length === 0,
+    `usage answer text (org-acme): ${tokens(text)} tokens vs the raw response as JSON: ${tokens(raw)} tokens = ${(share * 100).toFixed(0)}%; nonzero figures missing from the text: ${missing.length ? missing.join(", ") : "none"} (target at most 35%, every nonzero figure kept)`,
+  );
+}
+
+async function measurePdf(sandbox: SandboxInfo): Promise<void> {
+  // Quick mode saves an ordinary invoice: it checks the path, not the memory.
+  const invoiceId = QUICK ? "inv_acme_" : LARGE_INVOICE_ID;
+  const deltas: number[] = [];
+  const befores: number[] = [];
+  let bytes = 0;
+  for (let round = 0; round < reps.pdfRounds; round++) {
+    const dir = mkdtempSync(join(tmpdir(), "billing-mcp-bench-pdf-"));
+    const server = new StdioMcpClient(SERVER_ENTRY, serverEnv(sandbox, { BILLING_MCP_DOWNLOAD_DIR: dir }));
+    try {
+      await server.initialize();
+      await server.request("tools/list");
+      // Warm: the MCP server, the SDK and the session are loaded before the peak is read.
+      const invoices = await server.callTool("viam_get_invoices_summary", { org_id: ORG.acme, limit: 500 });
+      const ids = ((invoices.structuredContent?.invoices ?? []) as { id: string }[]).map((i) => i.id);
+      const id = QUICK ? ids.find((i) => i.startsWith(invoiceId)) : invoiceId;
+      if (!id || !ids.includes(id)) throw new Error(`invoice ${invoiceId} not in the sandbox`);
+      const before = server.peakRssKiB();
+      const saved = await server.callTool("viam_get_invoice_pdf", { org_id: ORG.acme, invoice_id: id });
+      if (saved.isError) throw new Error(`viam_get_invoice_pdf failed: ${textOf(saved)}`);
+      const after = server.peakRssKiB();
+      const path = saved.structuredContent?.path;
+      bytes = typeof path === "string" ? statSync(path).size : 0;
+      befores.push(before);
+      deltas.push(after - before);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const delta = median(deltas);
+  report(
+    "rss-pdf",
+    delta <= 16 * 1024 && bytes > 0,
+    `peak RSS after saving a ${mib(bytes / 1024)} invoice PDF: ${mib(delta)} above the peak just before it (${mib(median(befores))}), median of ${reps.pdfRounds} fresh servers (target at most 16 MiB above)`,
+  );
+}
+
+function measureListing(listing: Record<string, unknown>): void {
+  const tools = (listing.tools ?? []) as { name: string; inputSchema: Schema; outputSchema?: Schema }[];
+  const total = tokens(JSON.stringify(listing));
+  const empty = tokens(JSON.stringify({ tools: [] }));
+  const perTool = (total - empty) / tools.length;
+  const projected = Math.round(empty + perTool * PROJECTED_TOOL_COUNT);
+  const undocumentedInputs = tools.flatMap((t) => undocumented(t.inputSchema, `${t.name}.input`));
+  const outputFields = tools.flatMap((t) => fields(t.outputSchema, `${t.name}.output`));
+  const undocumentedOutputs = tools.flatMap((t) => undocumented(t.outputSchema, `${t.name}.output`));
+  report(
+    "tools-list-tokens",
+    total <= 2500 && projected <= 2500 && undocumentedInputs.length === 0,
+    `tools/list, all ${tools.length} tools: ${total} tokens (o200k_base), ${perTool.toFixed(0)} per tool; projected for ${PROJECTED_TOOL_COUNT} tools: ${projected}; input fields without a description: ${undocumentedInputs.length ? undocumentedInputs.join(", ") : "none"} (target at most 2,500 tokens, every field documented)`,
+  );
+  note(`output fields with a description: ${outputFields.length - undocumentedOutputs.length} of ${outputFields.length}`);
+  note(`per tool: ${tools.map((t) => `${t.name} ${tokens(JSON.stringify(t))}`).join(", ")}`);
+}
+
+interface Schema {
+  type?: string | string[];
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+}
+
+function fields(schema: Schema | undefined, path: string): string[] {
+  if (!schema) return [];
+  const inner = schema.items ?? schema;
+  return Object.entries(inner.properties ?? {}).flatMap(([name, s]) => [`${path}.${name}`, ...fields(s, `${path}.${name}`)]);
+}
+
+function undocumented(schema: Schema | undefined, path: string): string[] {
+  if (!schema) return [];
+  const inner = schema.items ?? schema;
+  return Object.entries(inner.properties ?? {}).flatMap(([name, s]) => [...(s.description ? [] : [`${path}.${name}`]), ...undocumented(s, `${path}.${name}`)]);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  process.stdout.write(
+    `billing-mcp bench${QUICK ? " (quick: too few repetitions to mean anything)" : ""}: ${availableParallelism()} cores, node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}\n`,
+  );
+  const sandbox = await startSandbox();
+  try {
+    const listing = await measureStartup(sandbox.info);
+    await measureCalls(sandbox.info);
+    await measurePdf(sandbox.info);
+    measureListing(listing);
+  } finally {
+    await sandbox.stop();
+  }
+  const met = figures.filter((f) => f.pass).length;
+  process.stdout.write(`${met} of ${figures.length} targets met; ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+await main();

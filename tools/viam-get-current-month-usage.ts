@@ -23,33 +23,35 @@ const costLine = z.object({
   cost: z.number().describe("USD."),
 });
 
+const output = {
+  org_id: z.string(),
+  currency: z.literal("USD"),
+  period_start: z.string().nullable().describe("ISO date."),
+  period_end: z.string().nullable().describe("ISO date."),
+  subtotal: z.number().describe("Month-to-date total in USD, after discounts."),
+  sources: z.array(
+    z.object({
+      source_type: z.string().describe("org, fragment, or unknown_N."),
+      tier_name: z.string(),
+      total_without_discount: z.number(),
+      discount: z.number(),
+      total_with_discount: z.number(),
+      costs: z.array(costLine),
+    }),
+  ),
+  legacy_totals: z.record(z.string(), z.number()).describe("Deprecated per-type totals the API still sends, USD."),
+};
+
 export default defineTool({
   name: "viam_get_current_month_usage",
   title: "Viam usage this month",
   description:
-    "Month-to-date Viam usage cost of an organization: billing period, subtotal in USD, and costs by source (the org itself and each fragment, with its tier), by resource type, with discounts. Use for 'what are we spending on Viam this month?'.",
+    "Month-to-date Viam usage cost of an organization: period, subtotal (USD), costs by source (the org, each fragment with its tier) and resource type, discounts.",
   access: "read",
   provider: "viam",
   annotations: READ_ONLY,
   input: { org_id: orgIdField },
-  output: {
-    org_id: z.string(),
-    currency: z.literal("USD"),
-    period_start: z.string().nullable().describe("ISO date."),
-    period_end: z.string().nullable().describe("ISO date."),
-    subtotal: z.number().describe("Month-to-date total in USD, after discounts."),
-    sources: z.array(
-      z.object({
-        source_type: z.string().describe("org, fragment, or unknown_N."),
-        tier_name: z.string(),
-        total_without_discount: z.number(),
-        discount: z.number(),
-        total_with_discount: z.number(),
-        costs: z.array(costLine),
-      }),
-    ),
-    legacy_totals: z.record(z.string(), z.number()).describe("Deprecated per-type totals the API still sends, USD."),
-  },
+  output,
   async run({ org_id }, ctx) {
     const orgId = ctx.orgId(org_id);
     const usage = await ctx.viam.unary("getCurrentMonthUsage", { orgId }, { what: `usage of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
@@ -77,15 +79,42 @@ export default defineTool({
       legacy_totals,
     };
 
-    const lines = [`Viam usage, org ${orgId}, ${structured.period_start ?? "?"} to ${structured.period_end ?? "?"}: subtotal ${usd(usage.subtotal)}`];
-    for (const s of sources) {
-      const nonzero = s.costs.filter((c) => c.cost !== 0).map((c) => `${c.resource_type} ${money(c.cost)}`);
-      const discount = s.discount ? ` (before discount ${money(s.total_without_discount)}, discount ${money(s.discount)})` : "";
-      lines.push(`- ${s.source_type}${s.tier_name ? ` [${s.tier_name}]` : ""}: ${money(s.total_with_discount)}${discount}${nonzero.length ? `: ${nonzero.join(", ")}` : ""}`);
-    }
-    if (sources.length === 0) lines.push("No usage by source reported.");
-    const legacy = Object.entries(legacy_totals).filter(([, v]) => v !== 0);
-    if (legacy.length) lines.push(`Legacy totals (USD): ${legacy.map(([k, v]) => `${k} ${money(v)}`).join(", ")}`);
-    return { structured, text: lines.join("\n") };
+    return { structured, text: usageText(structured) };
   },
 });
+
+type Usage = Pick<UsageOutput, "org_id" | "period_start" | "period_end" | "subtotal" | "sources" | "legacy_totals">;
+type UsageOutput = { [K in keyof typeof output]: z.infer<(typeof output)[K]> };
+
+/** USD for the text: whole amounts without decimals, others to the cent ("120", "18.40"). */
+const amount = (n: number) => (Number.isInteger(n) ? String(n) : money(n));
+
+/**
+ * Compact text for a model (amounts in USD, as the description and the server's instructions
+ * say): the org, period, subtotal and (before - discounts); then one line per source: type,
+ * tier, total, (before - discount), nonzero costs as type:amount. Every nonzero figure of the answer is in it; a legacy total appears only where
+ * it says something the lines do not (a type's total across sources; totals that disagree).
+ */
+export function usageText(u: Usage): string {
+  const discount = u.legacy_totals.discount ?? 0;
+  const before = u.legacy_totals.total_without_discount ?? 0;
+  const shown = new Set<string>([`total_with_discount:${amount(u.subtotal)}`, `total_without_discount:${amount(discount ? 0 : u.subtotal)}`]);
+  let head = `${u.org_id} ${u.period_start ?? "?"} to ${u.period_end ?? "?"} subtotal ${amount(u.subtotal)}`;
+  if (discount) {
+    head += ` (${amount(before)}-${amount(discount)} discounts)`;
+    shown.add(`discount:${amount(discount)}`).add(`total_without_discount:${amount(before)}`);
+  }
+  const lines = [head];
+  for (const s of u.sources) {
+    const costs = s.costs.filter((c) => c.cost !== 0).map((c) => `${c.resource_type}:${amount(c.cost)}`);
+    costs.forEach((c) => shown.add(c));
+    const discounted = s.discount ? ` (${amount(s.total_without_discount)}-${amount(s.discount)})` : "";
+    lines.push(`${s.source_type}${s.tier_name ? ` ${s.tier_name}` : ""} ${amount(s.total_with_discount)}${discounted}${costs.length ? ` ${costs.join(" ")}` : ""}`);
+  }
+  if (u.sources.length === 0) lines.push("No usage by source reported.");
+  const legacy = Object.entries(u.legacy_totals)
+    .map(([k, v]) => `${k}:${amount(v)}`)
+    .filter((item) => !item.endsWith(":0") && !shown.has(item));
+  if (legacy.length) lines.push(`total ${legacy.join(" ")}`);
+  return lines.join("\n");
+}

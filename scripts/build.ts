@@ -1,17 +1,17 @@
-// Second build step, after tsc: writes the tool catalogue (dist/catalogue.json, see
-// src/catalogue.ts) and bundles the server into dist/src/cli.js with esbuild. Code-splitting
+// Second build step, after tsc: writes the listing (dist/listing.json, see
+// src/listing.ts) and bundles the server into dist/src/cli.js with esbuild. Code-splitting
 // keeps the MCP SDK, zod and the tools (src/backend.ts), @viamrobotics/sdk and the sandbox in
 // chunks that load only when first needed; start-up reads one small file.
 import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { buildCatalogue } from "../src/catalogue-build.js";
-import { CATALOGUE_URL } from "../src/catalogue.js";
+import { buildListing } from "../src/listing-build.js";
+import { LISTING_URL } from "../src/listing.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-const catalogue = await buildCatalogue();
-await writeFile(CATALOGUE_URL, `${JSON.stringify(catalogue)}\n`);
+const listing = await buildListing();
+await writeFile(LISTING_URL, `${JSON.stringify(listing)}\n`);
 
 await rm(`${root}dist/src/chunks`, { recursive: true, force: true });
 const result = await build({

@@ -37,7 +37,7 @@ class FrontTransport implements Transport {
 
 export async function startBackend(options: BackendOptions, send: (message: JSONRPCMessage) => void): Promise<Backend> {
   const tools = selectTools(allTools, { spec: options.toolSpec, allowWrites: options.allowWrites });
-  // The front lists the tools (with output schemas) from the catalogue; see createBillingServer.
+  // The front lists the tools (with output schemas) from dist/listing.json; see createBillingServer.
   const billing = createBillingServer({ config: options.config, logger: options.logger, tools, outputSchemas: false });
   const transport = new FrontTransport(send);
   await billing.server.connect(transport);

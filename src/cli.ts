@@ -3,7 +3,7 @@
 // Start-up loads only what answering initialize and tools/list needs (src/front.ts); the MCP
 // SDK, zod, the tools and @viamrobotics/sdk load later (src/backend.ts), in their own chunks.
 import { parseArgs } from "node:util";
-import { readCatalogue } from "./catalogue.js";
+import { listedTool, readListing } from "./listing.js";
 import { loadConfig } from "./config.js";
 import { StdioFront } from "./front.js";
 import { stderrLogger } from "./logger.js";
@@ -27,6 +27,7 @@ Environment:
   VIAM_ORG_ID                     default organization for calls without org_id
   BILLING_MCP_DOWNLOAD_DIR        where invoice PDFs may be saved (default ~/Downloads/billing-mcp)
   BILLING_MCP_LOG_LEVEL           debug, info, warning, error (stderr; default info)
+  BILLING_MCP_OUTPUT_SCHEMAS      true: list each tool's output schema (for programs)
 `;
 
 function parseCommandLine(argv: string[]) {
@@ -51,13 +52,13 @@ function parseCommandLine(argv: string[]) {
 }
 
 async function serve(options: { allowWrites: boolean; toolSpec: string | undefined }): Promise<void> {
-  const catalogue = readCatalogue();
-  const tools = selectTools(catalogue.tools, { spec: options.toolSpec, allowWrites: options.allowWrites });
+  const listing = readListing();
+  const tools = selectTools(listing.tools, { spec: options.toolSpec, allowWrites: options.allowWrites });
   const config = loadConfig();
   const logger = stderrLogger();
   const front = new StdioFront({
-    catalogue,
-    tools: tools.map((t) => t.listing),
+    listing,
+    tools: tools.map((t) => listedTool(t.listing, process.env.BILLING_MCP_OUTPUT_SCHEMAS === "true")),
     instructions: instructions(config),
     logger,
     input: process.stdin,

@@ -15,11 +15,11 @@ const id = z
 export const idField = (description: string) => id.describe(description);
 export const optionalIdField = (description: string) => id.optional().describe(description);
 
-export const orgIdField = optionalIdField("Viam organization id. May be omitted when VIAM_ORG_ID is set.");
+export const orgIdField = optionalIdField("Viam organization id; default VIAM_ORG_ID.");
 
 export const timeoutField = z
   .number()
   .positive("must be a positive number of seconds")
   .max(600, "must be at most 600 seconds")
   .optional()
-  .describe("Deadline for the upstream call in seconds (default 30).");
+  .describe("Deadline in seconds (default 30).");

@@ -1,11 +1,11 @@
 // The stdio front of the server. It answers initialize, tools/list and ping itself from the
-// built catalogue, so a client sees the tools without the server loading the MCP SDK, zod,
+// build-time listing (src/listing.ts), so a client sees the tools without the server loading the MCP SDK, zod,
 // the tools' code or @viamrobotics/sdk. Everything else goes to the backend (src/backend.ts:
 // the MCP SDK's McpServer with the tools), loaded on the first message that needs it or just
 // after tools/list is answered. The backend is first handed the client's initialize request
 // again (its answer is dropped), so it knows the client's capabilities (e.g. elicitation).
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import type { Catalogue } from "./catalogue.js";
+import type { Listing } from "./listing.js";
 import type { Logger } from "./logger.js";
 
 export interface Backend {
@@ -18,9 +18,9 @@ export interface Backend {
 export type BackendLoader = (send: (message: JSONRPCMessage) => void) => Promise<Backend>;
 
 export interface FrontOptions {
-  catalogue: Catalogue;
+  listing: Listing;
   /** The listings of the selected tools, in order. */
-  tools: Catalogue["tools"][number]["listing"][];
+  tools: Listing["tools"][number]["listing"][];
   instructions: string;
   logger: Logger;
   loadBackend: BackendLoader;
@@ -123,9 +123,9 @@ export class StdioFront {
   }
 
   private initializeResult(requested: string) {
-    const { catalogue, instructions } = this.options;
-    const protocolVersion = catalogue.supportedProtocolVersions.includes(requested) ? requested : catalogue.latestProtocolVersion;
-    return { protocolVersion, capabilities: catalogue.capabilities, serverInfo: catalogue.serverInfo, ...(instructions ? { instructions } : {}) };
+    const { listing, instructions } = this.options;
+    const protocolVersion = listing.supportedProtocolVersions.includes(requested) ? requested : listing.latestProtocolVersion;
+    return { protocolVersion, capabilities: listing.capabilities, serverInfo: listing.serverInfo, ...(instructions ? { instructions } : {}) };
   }
 
   private forward(message: Message): void {

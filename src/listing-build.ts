@@ -1,22 +1,22 @@
-// Builds the catalogue (src/catalogue.ts) by asking a real McpServer, over an in-memory
-// transport, what it answers to initialize and tools/list; then makes the listing compact for
-// a model's context without changing what it says.
+// Builds the listing (src/listing.ts) by asking a real McpServer, over an in-memory transport,
+// what it answers to initialize and tools/list; then makes each tool compact for a model's
+// context without changing what it says.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { allTools } from "../tools/index.js";
-import type { Catalogue } from "./catalogue.js";
 import { loadConfig } from "./config.js";
+import type { Listing } from "./listing.js";
 import { createBillingServer } from "./server.js";
 import type { ToolDefinition } from "./tool-definition.js";
 
 const quietLogger = { log: () => undefined };
 
-export async function buildCatalogue(tools: readonly ToolDefinition[] = allTools): Promise<Catalogue> {
+export async function buildListing(tools: readonly ToolDefinition[] = allTools): Promise<Listing> {
   const billing = createBillingServer({ config: loadConfig({}), logger: quietLogger, tools });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: "billing-mcp-catalogue", version: "0" });
+  const client = new Client({ name: "billing-mcp-listing", version: "0" });
   await billing.server.connect(serverSide);
   await client.connect(clientSide);
   try {
@@ -41,24 +41,38 @@ export async function buildCatalogue(tools: readonly ToolDefinition[] = allTools
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** MCP's defaults for tool annotations (a hint equal to its default says nothing). */
+const ANNOTATION_DEFAULTS: Record<string, boolean> = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+
 /**
- * The listing without what costs tokens and says nothing: the `$schema` URL, the default
- * `execution: {taskSupport: "forbidden"}`, an annotations title equal to the tool's title,
- * `propertyNames: {type: "string"}` (JSON keys are strings), and in output schemas the
- * `additionalProperties: false` and `required` that only matter to a validator (the server
- * builds every answer, and the tests check each one against its zod schema).
+ * The tool without what costs tokens and says nothing:
+ * - the `$schema` URL, and `execution: {taskSupport: "forbidden"}` (the default);
+ * - an annotations title equal to the tool's title; hints equal to MCP's defaults; and
+ *   destructiveHint / idempotentHint on a read-only tool (MCP: meaningful only when
+ *   readOnlyHint is false);
+ * - zod's safe-integer bounds on integers, string length bounds (the server checks them and
+ *   says what to fix), and `propertyNames: {type: "string"}` (JSON keys are strings);
+ * - in output schemas, `additionalProperties: false` and `required`, which only a validator
+ *   uses (the server builds every answer; the tests check each against its zod schema).
  */
 export function compactTool(tool: Tool): Tool {
   const { execution, annotations, inputSchema, outputSchema, ...rest } = tool;
   const compact: Tool = { ...rest, inputSchema: compactSchema(inputSchema as Json, false) as Tool["inputSchema"] };
   if (annotations) {
-    const { title, ...hints } = annotations;
-    compact.annotations = title === undefined || title === tool.title ? hints : annotations;
+    const readOnly = annotations.readOnlyHint === true;
+    const kept = Object.entries(annotations).filter(([key, value]) => {
+      if (key === "title") return value !== tool.title;
+      if (readOnly && (key === "destructiveHint" || key === "idempotentHint")) return false;
+      return ANNOTATION_DEFAULTS[key] !== value;
+    });
+    if (kept.length) compact.annotations = Object.fromEntries(kept);
   }
   if (outputSchema) compact.outputSchema = compactSchema(outputSchema as Json, true) as Tool["outputSchema"];
   if (execution && execution.taskSupport !== undefined && execution.taskSupport !== "forbidden") compact.execution = execution;
   return compact;
 }
+
+const SAFE_BOUND = Number.MAX_SAFE_INTEGER;
 
 function compactSchema(schema: Json, output: boolean): Json {
   if (Array.isArray(schema)) return schema.map((s) => compactSchema(s, output));
@@ -67,12 +81,15 @@ function compactSchema(schema: Json, output: boolean): Json {
   for (const [key, value] of Object.entries(schema)) {
     if (key === "$schema") continue;
     if (key === "propertyNames" && isStringType(value)) continue;
+    if ((key === "minimum" && value === -SAFE_BOUND) || (key === "maximum" && value === SAFE_BOUND)) continue;
+    if (key === "minLength" || key === "maxLength") continue;
     if (output && key === "additionalProperties" && value === false) continue;
     if (output && key === "required") continue;
     // Under "properties" the keys are field names, not schema keywords.
-    out[key] = key === "properties" && value && typeof value === "object" && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).map(([field, s]) => [field, compactSchema(s, output)]))
-      : compactSchema(value, output);
+    out[key] =
+      key === "properties" && value && typeof value === "object" && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).map(([field, s]) => [field, compactSchema(s, output)]))
+        : compactSchema(value, output);
   }
   return out;
 }

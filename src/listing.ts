@@ -1,32 +1,44 @@
-// The tool catalogue: what initialize and tools/list answer, computed at build time from the
-// tool definitions through the MCP SDK itself (src/catalogue-build.ts, scripts/build.ts) and
-// read at start-up, so that answering them needs neither the SDK, zod nor the tools' code.
+// The listing: what initialize and tools/list answer, computed at build time from the tool
+// definitions through the MCP SDK itself (src/listing-build.ts, scripts/build.ts) and read at
+// start-up, so that answering them needs neither the SDK, zod nor the tools' code.
 import { readFileSync } from "node:fs";
 import type { Implementation, ServerCapabilities, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { ToolDefinition } from "./tool-definition.js";
 
-export interface CatalogueTool extends Pick<ToolDefinition, "name" | "access"> {
-  /** The tool exactly as tools/list shows it. */
+export interface ListedTool extends Pick<ToolDefinition, "name" | "access"> {
+  /** The tool as tools/list shows it, output schema included (see `listedTool`). */
   listing: Tool;
 }
 
-export interface Catalogue {
+export interface Listing {
   serverInfo: Implementation;
   capabilities: ServerCapabilities;
   latestProtocolVersion: string;
   supportedProtocolVersions: string[];
-  tools: CatalogueTool[];
+  tools: ListedTool[];
 }
 
-/** Built next to dist/src/, as dist/catalogue.json. */
-export const CATALOGUE_URL = new URL("../catalogue.json", import.meta.url);
+/** Built next to dist/src/, as dist/listing.json. */
+export const LISTING_URL = new URL("../listing.json", import.meta.url);
 
-export function readCatalogue(url: URL = CATALOGUE_URL): Catalogue {
+export function readListing(url: URL = LISTING_URL): Listing {
   let text: string;
   try {
     text = readFileSync(url, "utf8");
   } catch {
-    throw new Error(`the tool catalogue ${url.pathname} is missing: run npm run build`);
+    throw new Error(`the tool listing ${url.pathname} is missing: run npm run build`);
   }
-  return JSON.parse(text) as Catalogue;
+  return JSON.parse(text) as Listing;
+}
+
+/**
+ * What tools/list shows of a tool. Output schemas cost more tokens than all the rest of a
+ * tool (they are what every conversation pays for), and a model reads the text answer, so
+ * they are listed only when asked for (BILLING_MCP_OUTPUT_SCHEMAS=true, for programs that
+ * consume structuredContent). Answers carry structuredContent either way.
+ */
+export function listedTool(tool: Tool, withOutputSchema: boolean): Tool {
+  if (withOutputSchema || tool.outputSchema === undefined) return tool;
+  const { outputSchema: _outputSchema, ...rest } = tool;
+  return rest;
 }

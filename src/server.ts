@@ -20,8 +20,8 @@ export interface BillingServerOptions {
   logger: Logger;
   tools?: readonly ToolDefinition[];
   /**
-   * Register output schemas (default true). The stdio server lists tools from the catalogue
-   * built with them (src/catalogue.ts) and registers without, so the SDK does not re-validate
+   * Register output schemas (default true). The stdio server lists tools from the listing
+   * built with them (src/listing.ts) and registers without, so the SDK does not re-validate
    * every answer against a schema the tests already hold it to.
    */
   outputSchemas?: boolean;

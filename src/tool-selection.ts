@@ -12,7 +12,7 @@ export interface SelectionOptions {
   allowWrites: boolean;
 }
 
-/** What selection needs of a tool: a tool definition, or its entry in the built catalogue. */
+/** What selection needs of a tool: a tool definition, or its entry in the built listing (src/listing.ts). */
 export type Selectable = Pick<ToolDefinition, "name" | "access">;
 
 export function selectTools<T extends Selectable>(all: readonly T[], { spec, allowWrites }: SelectionOptions): T[] {

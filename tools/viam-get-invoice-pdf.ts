@@ -8,7 +8,7 @@ export default defineTool({
   name: "viam_get_invoice_pdf",
   title: "Save a Viam invoice PDF",
   description:
-    "Downloads an invoice's PDF and saves it inside the download directory (BILLING_MCP_DOWNLOAD_DIR). Returns the saved path, size in bytes and SHA-256. Get invoice ids from viam_get_invoices_summary.",
+    "Saves an invoice's PDF in the download directory (BILLING_MCP_DOWNLOAD_DIR); returns path, bytes, SHA-256.",
   access: "read",
   provider: "viam",
   // Reads from Viam; writes only a new local file inside the download directory.
@@ -21,8 +21,8 @@ export default defineTool({
       .min(1)
       .max(1024)
       .optional()
-      .describe("Where to save: a .pdf path inside the download directory (relative paths are taken inside it). Default: a stable name from org and invoice id."),
-    overwrite: z.boolean().optional().describe("Replace an existing file at dest (default false)."),
+      .describe("A .pdf path in the download directory (relative: inside it). Default: invoice-<org>-<id>.pdf."),
+    overwrite: z.boolean().optional().describe("Replace an existing dest (default false)."),
   },
   output: {
     invoice_id: z.string(),

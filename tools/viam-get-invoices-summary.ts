@@ -23,7 +23,7 @@ export default defineTool({
   name: "viam_get_invoices_summary",
   title: "Viam invoices",
   description:
-    "An organization's outstanding balance and invoices, newest first: id, date, amount (USD), status, due and paid dates, and the last payment failure reason and time. Use for unpaid invoices, failed payments, or to find an invoice id for viam_get_invoice_pdf. Filter with status ('unpaid' = every status but paid) and limit.",
+    "An organization's outstanding balance and invoices, newest first: id, date, USD amount, status, due/paid date, last payment failure. For unpaid invoices, failed payments, invoice ids.",
   access: "read",
   provider: "viam",
   annotations: READ_ONLY,
@@ -35,8 +35,8 @@ export default defineTool({
       .min(1)
       .max(64)
       .optional()
-      .describe("Only invoices with this exact status (e.g. paid, outstanding), or 'unpaid' for every invoice not paid."),
-    limit: z.number().int().min(1).max(500).optional().describe(`How many of the most recent matching invoices to show (default ${DEFAULT_LIMIT}, max 500).`),
+      .describe("Exact status (e.g. paid, outstanding), or 'unpaid' for all but paid."),
+    limit: z.number().int().min(1).max(500).optional().describe(`How many of the newest matching invoices to show (default ${DEFAULT_LIMIT}).`),
   },
   output: {
     org_id: z.string(),

@@ -5,7 +5,7 @@ import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 export default defineTool({
   name: "viam_get_location_billing_organization",
   title: "Viam location's billing organization",
-  description: "Which organization pays for a Viam location. Returns the billing organization id.",
+  description: "Which organization pays for a Viam location.",
   access: "read",
   provider: "viam",
   annotations: READ_ONLY,

@@ -7,7 +7,7 @@ export default defineTool({
   name: "viam_get_org_billing_information",
   title: "Viam billing information",
   description:
-    "An organization's payment set-up: payment method type, card (brand, last four) or US bank account (bank, last four, routing number, type, verification state), billing email and billing tier. Use to check how an org pays or why payments might fail.",
+    "How an organization pays: card, or US bank account with its verification state; billing email and tier. Use to see why payments fail.",
   access: "read",
   provider: "viam",
   annotations: READ_ONLY,

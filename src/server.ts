@@ -1,19 +1,23 @@
 // Server bootstrap: one McpServer, the selected tools registered with annotations derived
 // from their access class, and every call wrapped in the same context and error handling.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { allTools } from "../tools/index.js";
 import type { Config } from "./config.js";
 import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
+import { mcpLogSink, withSinks } from "./logger.js";
 import type { Logger } from "./logger.js";
+import { registerPrompts } from "./prompts.js";
 import { SANDBOX_NOTICE } from "./render.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
+import { PACKAGE_VERSION } from "./version.js";
 import { ViamConnection } from "./viam-connection.js";
 
 export const SERVER_NAME = "billing-mcp";
-export const SERVER_VERSION = "0.1.0";
+export const SERVER_VERSION = PACKAGE_VERSION;
 
 export interface BillingServerOptions {
   config: Config;
@@ -47,8 +51,9 @@ function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "read" && tool.annotations.destructiveHint) throw new Error(`${tool.name}: a read tool cannot be destructive`);
 }
 
-export function createBillingServer({ config, logger, tools = allTools }: BillingServerOptions): BillingServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: instructions(config) });
+export function createBillingServer({ config, logger: stderr, tools = allTools }: BillingServerOptions): BillingServer {
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: instructions(config), capabilities: { logging: {} } });
+  const logger = withSinks(stderr, mcpLogSink(server.server));
   const viam = new ViamConnection(config, logger);
 
   for (const tool of tools) {
@@ -70,6 +75,7 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
           logger,
           signal: extra.signal,
           timeoutMs: timeout ? timeout * 1000 : config.defaultTimeoutMs,
+          progress: progressReporter(extra, logger),
           orgId(given) {
             const orgId = given ?? config.defaultOrgId;
             if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");
@@ -89,7 +95,24 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
       },
     );
   }
+  registerPrompts(server, config, new Set(tools.map((t) => t.name)));
   return { server, viam, close: () => viam.close() };
+}
+
+/** notifications/progress for the request, if its client sent a progressToken; else a no-op. */
+function progressReporter(extra: RequestHandlerExtra<ServerRequest, ServerNotification>, logger: Logger): ToolContext["progress"] {
+  const progressToken = extra._meta?.progressToken;
+  if (progressToken === undefined) return () => undefined;
+  let last = { done: -1, total: undefined as number | undefined };
+  return (done, total, message) => {
+    // The spec wants progress to increase; drop repeats rather than send them.
+    if (done < last.done || (done === last.done && total === last.total)) return;
+    last = { done, total };
+    const params = { progressToken, progress: done, ...(total !== undefined && { total }), ...(message !== undefined && { message }) };
+    extra.sendNotification({ method: "notifications/progress", params }).catch((err: unknown) => {
+      logger.log("debug", `progress notification not sent: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  };
 }
 
 function isSandbox(tool: ToolDefinition, config: Config): boolean {

@@ -18,6 +18,8 @@ export interface ToolContext {
   timeoutMs: number;
   /** The given org id, else VIAM_ORG_ID, else a tool error saying what to pass. */
   orgId(given: string | undefined): string;
+  /** Tells the client how far a long call has got (`done` of `total` units, e.g. bytes); a no-op unless it asked (progressToken). */
+  progress(done: number, total?: number, message?: string): void;
 }
 
 export interface ToolResult<Out> {

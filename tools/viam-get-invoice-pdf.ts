@@ -4,6 +4,8 @@ import { idField, orgIdField } from "../src/fields.js";
 import { resolveDestination, stableInvoiceFileName, writeAtomically } from "../src/invoice-download.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 
+const PROGRESS_STEP_BYTES = 1024 * 1024;
+
 export default defineTool({
   name: "viam_get_invoice_pdf",
   title: "Save a Viam invoice PDF",
@@ -34,13 +36,24 @@ export default defineTool({
   async run({ invoice_id, org_id, dest, overwrite = false }, ctx) {
     const orgId = ctx.orgId(org_id);
     const target = await resolveDestination(ctx.config.downloadDir, dest ?? stableInvoiceFileName(orgId, invoice_id), overwrite);
+    // The stream does not announce its size: report bytes so far, at most once per MiB.
+    let received = 0;
+    let reported = 0;
     const saved = await writeAtomically(target, (write) =>
       ctx.viam.streamInvoicePdf(
         { id: invoice_id, orgId },
         { what: `PDF of invoice "${invoice_id}" of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
-        write,
+        async (chunk) => {
+          await write(chunk);
+          received += chunk.byteLength;
+          if (received - reported >= PROGRESS_STEP_BYTES) {
+            reported = received;
+            ctx.progress(received, undefined, `${received} bytes of invoice ${invoice_id} received`);
+          }
+        },
       ),
     );
+    ctx.progress(saved.bytes, saved.bytes, `invoice ${invoice_id} saved`);
     return {
       structured: { invoice_id, org_id: orgId, ...saved },
       text: `Saved invoice ${invoice_id} (org ${orgId}) to ${saved.path}: ${saved.bytes} bytes, sha256 ${saved.sha256}`,

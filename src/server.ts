@@ -102,14 +102,14 @@ export function createBillingServer({ config, logger: stderr, tools = allTools }
 /** notifications/progress for the request, if its client sent a progressToken; else a no-op. */
 function progressReporter(extra: RequestHandlerExtra<ServerRequest, ServerNotification>, logger: Logger): ToolContext["progress"] {
   const progressToken = extra._meta?.progressToken;
-  if (progressToken === undefined) return () => undefined;
+  if (progressToken === undefined) return async () => undefined;
   let last = { done: -1, total: undefined as number | undefined };
-  return (done, total, message) => {
+  return async (done, total, message) => {
     // The spec wants progress to increase; drop repeats rather than send them.
     if (done < last.done || (done === last.done && total === last.total)) return;
     last = { done, total };
     const params = { progressToken, progress: done, ...(total !== undefined && { total }), ...(message !== undefined && { message }) };
-    extra.sendNotification({ method: "notifications/progress", params }).catch((err: unknown) => {
+    await extra.sendNotification({ method: "notifications/progress", params }).catch((err: unknown) => {
       logger.log("debug", `progress notification not sent: ${err instanceof Error ? err.message : String(err)}`);
     });
   };

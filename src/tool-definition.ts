@@ -18,8 +18,12 @@ export interface ToolContext {
   timeoutMs: number;
   /** The given org id, else VIAM_ORG_ID, else a tool error saying what to pass. */
   orgId(given: string | undefined): string;
-  /** Tells the client how far a long call has got (`done` of `total` units, e.g. bytes); a no-op unless it asked (progressToken). */
-  progress(done: number, total?: number, message?: string): void;
+  /**
+   * Tells the client how far a long call has got (`done` of `total` units, e.g. bytes); a
+   * no-op unless it asked (progressToken). Never rejects. Await the last one: a notification
+   * sent after the result is dropped by the client.
+   */
+  progress(done: number, total?: number, message?: string): Promise<void>;
 }
 
 export interface ToolResult<Out> {

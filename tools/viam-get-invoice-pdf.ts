@@ -48,12 +48,12 @@ export default defineTool({
           received += chunk.byteLength;
           if (received - reported >= PROGRESS_STEP_BYTES) {
             reported = received;
-            ctx.progress(received, undefined, `${received} bytes of invoice ${invoice_id} received`);
+            await ctx.progress(received, undefined, `${received} bytes of invoice ${invoice_id} received`);
           }
         },
       ),
     );
-    ctx.progress(saved.bytes, saved.bytes, `invoice ${invoice_id} saved`);
+    await ctx.progress(saved.bytes, saved.bytes, `invoice ${invoice_id} saved`);
     return {
       structured: { invoice_id, org_id: orgId, ...saved },
       text: `Saved invoice ${invoice_id} (org ${orgId}) to ${saved.path}: ${saved.bytes} bytes, sha256 ${saved.sha256}`,

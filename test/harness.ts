@@ -1,5 +1,6 @@
 // Shared test harness: spawns the built server (dist/) as an MCP client would, over stdio,
 // and talks to it with the MCP SDK's real Client.
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -49,3 +50,24 @@ export function textOf(result: CallToolResult): string {
 
 export { startViamSandbox };
 export type { ViamSandbox };
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI once with exactly `env` (plus PATH and a private HOME), stdin closed. */
+export async function runCli(args: string[], env: Record<string, string> = {}, entry = SERVER_ENTRY): Promise<CliRun> {
+  const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
+  const child = spawn(process.execPath, [entry, ...args], {
+    env: { ...getDefaultEnvironment(), HOME: home, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((done) => child.on("close", (c) => done(c)));
+  return { code, stdout, stderr };
+}

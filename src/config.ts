@@ -8,15 +8,24 @@ export type ViamTarget =
   | { kind: "sandbox" }
   | { kind: "misconfigured"; problem: string };
 
+export type LatitudeTarget =
+  | { kind: "live"; serverUrl: string; token: string }
+  | { kind: "sandbox" }
+  | { kind: "misconfigured"; problem: string };
+
 export interface Config {
   viam: ViamTarget;
   defaultOrgId: string | undefined;
+  latitude: LatitudeTarget;
+  /** LATITUDESH_PROJECT: project id or slug used when a call names none. */
+  defaultLatitudeProject: string | undefined;
   defaultTimeoutMs: number;
   /** Invoice PDFs are only ever written inside this directory. */
   downloadDir: string;
 }
 
 export const DEFAULT_VIAM_HOST = "https://app.viam.com";
+export const DEFAULT_LATITUDE_URL = "https://api.latitude.sh";
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 
 type Env = Record<string, string | undefined>;
@@ -44,7 +53,20 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     viam,
     defaultOrgId: nonEmpty(env.VIAM_ORG_ID),
+    latitude: latitudeTarget(env),
+    defaultLatitudeProject: nonEmpty(env.LATITUDESH_PROJECT),
     defaultTimeoutMs: DEFAULT_TIMEOUT_SECONDS * 1000,
     downloadDir: resolve(nonEmpty(env.BILLING_MCP_DOWNLOAD_DIR) ?? join(homedir(), "Downloads", "billing-mcp")),
   };
+}
+
+function latitudeTarget(env: Env): LatitudeTarget {
+  const token = nonEmpty(env.LATITUDESH_BEARER);
+  registerSecret(token);
+  if (!token) return { kind: "sandbox" };
+  const serverUrl = (nonEmpty(env.LATITUDESH_SERVER_URL) ?? DEFAULT_LATITUDE_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\/[^\s/]+/.test(serverUrl)) {
+    return { kind: "misconfigured", problem: `LATITUDESH_SERVER_URL must be an http(s) URL such as ${DEFAULT_LATITUDE_URL}.` };
+  }
+  return { kind: "live", serverUrl, token };
 }

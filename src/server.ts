@@ -7,8 +7,10 @@ import { allTools } from "../tools/index.js";
 import type { Config } from "./config.js";
 import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
+import { LatitudeClient } from "./latitude-client.js";
 import type { Logger } from "./logger.js";
 import { SANDBOX_NOTICE } from "./render.js";
+import { LATITUDE_SANDBOX_PROJECTS } from "./sandbox/latitude-data.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
 import { ViamConnection } from "./viam-connection.js";
 
@@ -24,6 +26,7 @@ export interface BillingServerOptions {
 export interface BillingServer {
   server: McpServer;
   viam: ViamConnection;
+  latitude: LatitudeClient;
   close(): Promise<void>;
 }
 
@@ -31,13 +34,17 @@ const sandboxField = z.boolean().describe("True when this is the embedded sandbo
 
 export function instructions(config: Config): string {
   const lines = [
-    "Billing tools for Viam (usage, invoices, payment method, tiers) over the Viam API. Money is USD; dates are ISO.",
-    "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids.",
+    "Billing tools for Viam (usage, invoices, payment method, tiers) and Latitude.sh (billing usage per project). Money is USD; dates are ISO.",
+    "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids; billing_spend_overview answers 'what are we spending, everywhere, this month?' in one call.",
   ];
   if (!config.defaultOrgId) lines.push("No default organization is set: pass org_id.");
   else lines.push(`Default organization: ${config.defaultOrgId} (used when org_id is omitted).`);
   if (config.viam.kind === "sandbox") {
     lines.push("SANDBOX MODE: no Viam credentials are configured, so every answer is demo data from the embedded sandbox, not real billing. Say so when you report figures. Sandbox orgs: org-acme, org-fieldworks, org-orbital, org-fleet, org-empty.");
+  }
+  if (config.defaultLatitudeProject) lines.push(`Default Latitude.sh project: ${config.defaultLatitudeProject} (used when project is omitted).`);
+  if (config.latitude.kind === "sandbox") {
+    lines.push(`LATITUDE SANDBOX: no LATITUDESH_BEARER is configured, so Latitude.sh answers are demo data. Sandbox projects: ${LATITUDE_SANDBOX_PROJECTS.map((p) => `${p.id} (slug ${p.slug})`).join(", ")}.`);
   }
   return lines.join("\n");
 }
@@ -50,6 +57,7 @@ function assertConsistent(tool: ToolDefinition): void {
 export function createBillingServer({ config, logger, tools = allTools }: BillingServerOptions): BillingServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: instructions(config) });
   const viam = new ViamConnection(config, logger);
+  const latitude = new LatitudeClient(config, logger);
 
   for (const tool of tools) {
     assertConsistent(tool);
@@ -67,6 +75,7 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
         const context: ToolContext = {
           config,
           viam,
+          latitude,
           logger,
           signal: extra.signal,
           timeoutMs: timeout ? timeout * 1000 : config.defaultTimeoutMs,
@@ -74,6 +83,11 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
             const orgId = given ?? config.defaultOrgId;
             if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");
             return orgId;
+          },
+          latitudeProject(given) {
+            const project = given ?? config.defaultLatitudeProject;
+            if (!project) throw new ToolError("project is required: pass project (a Latitude.sh project id or slug), or set LATITUDESH_PROJECT for a default.");
+            return project;
           },
         };
         try {
@@ -89,11 +103,20 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
       },
     );
   }
-  return { server, viam, close: () => viam.close() };
+  return {
+    server,
+    viam,
+    latitude,
+    close: async () => {
+      await Promise.all([viam.close(), latitude.close()]);
+    },
+  };
 }
 
 function isSandbox(tool: ToolDefinition, config: Config): boolean {
-  return (tool.provider === "viam" || tool.provider === "all") && config.viam.kind === "sandbox";
+  const viam = config.viam.kind === "sandbox";
+  const latitude = config.latitude.kind === "sandbox";
+  return tool.provider === "viam" ? viam : tool.provider === "latitude" ? latitude : viam || latitude;
 }
 
 function errorMessage(tool: ToolDefinition, err: unknown, logger: Logger): string {

@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
+import type { LatitudeClient } from "./latitude-client.js";
 import type { Logger } from "./logger.js";
 import type { ViamConnection } from "./viam-connection.js";
 
@@ -11,6 +12,7 @@ export type Provider = "viam" | "latitude" | "all";
 export interface ToolContext {
   config: Config;
   viam: ViamConnection;
+  latitude: LatitudeClient;
   logger: Logger;
   /** Aborted when the client cancels the request. */
   signal: AbortSignal;
@@ -18,6 +20,8 @@ export interface ToolContext {
   timeoutMs: number;
   /** The given org id, else VIAM_ORG_ID, else a tool error saying what to pass. */
   orgId(given: string | undefined): string;
+  /** The given Latitude.sh project, else LATITUDESH_PROJECT, else a tool error saying what to pass. */
+  latitudeProject(given: string | undefined): string;
 }
 
 export interface ToolResult<Out> {

@@ -1,5 +1,6 @@
 // The single list of tools. A new RPC means one new file and one line here.
 import type { ToolDefinition } from "../src/tool-definition.js";
+import latitudeGetBillingUsage from "./latitude-get-billing-usage.js";
 import viamGetAvailableBillingTiers from "./viam-get-available-billing-tiers.js";
 import viamGetCurrentMonthUsage from "./viam-get-current-month-usage.js";
 import viamGetInvoicePdf from "./viam-get-invoice-pdf.js";
@@ -17,4 +18,5 @@ export const allTools: readonly ToolDefinition[] = [
   viamGetInvoicePdf,
   viamGetAvailableBillingTiers,
   viamGetLocationBillingOrganization,
+  latitudeGetBillingUsage,
 ].map(erase);

@@ -139,7 +139,7 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 export function redact(text: string): string {
-  let out = text.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [redacted]");
+  let out = text.replace(/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [redacted]");
   for (const secret of secrets) out = out.split(secret).join("[redacted]");
   return out;
 }

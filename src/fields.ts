@@ -4,17 +4,18 @@ import { z } from "zod";
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /** An opaque id: non-empty, bounded, printable. */
-export function idField(description: string) {
-  return z
-    .string()
-    .trim()
-    .min(1, "must not be empty")
-    .max(128, "must be at most 128 characters")
-    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
-    .describe(description);
-}
+const id = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(128, "must be at most 128 characters")
+  .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters");
 
-export const orgIdField = idField("Viam organization id. May be omitted when VIAM_ORG_ID is set.").optional();
+// zod 4 keeps a description on the schema instance it was given to: describe last.
+export const idField = (description: string) => id.describe(description);
+export const optionalIdField = (description: string) => id.optional().describe(description);
+
+export const orgIdField = optionalIdField("Viam organization id. May be omitted when VIAM_ORG_ID is set.");
 
 export const timeoutField = z
   .number()

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idField } from "../src/fields.js";
+import { idField, optionalIdField } from "../src/fields.js";
 import { dateTime, usdFromCents } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 
@@ -32,7 +32,7 @@ export default defineTool({
   provider: "latitude",
   annotations: READ_ONLY,
   input: {
-    project: idField("Latitude.sh project id (proj_...) or slug. May be omitted when LATITUDESH_PROJECT is set.").optional(),
+    project: optionalIdField("Latitude.sh project id (proj_...) or slug. May be omitted when LATITUDESH_PROJECT is set."),
     products: z
       .array(idField("A product id, e.g. si_aslft06m."))
       .max(100)

@@ -92,7 +92,7 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
         };
         try {
           const result = await tool.run(args as never, context);
-          const sandbox = isSandbox(tool, config);
+          const sandbox = result.sandbox ?? isSandbox(tool, config);
           return {
             structuredContent: { ...result.structured, sandbox },
             content: [{ type: "text", text: sandbox ? `${SANDBOX_NOTICE}\n${result.text}` : result.text }, ...(result.content ?? [])],

@@ -30,6 +30,11 @@ export interface ToolResult<Out> {
   text: string;
   /** Extra content blocks (e.g. a resource_link). */
   content?: ContentBlock[];
+  /**
+   * Whether the answer holds sandbox data, for tools whose answer depends on which providers
+   * they actually queried (provider "all"); otherwise the server derives it from the provider.
+   */
+  sandbox?: boolean;
 }
 
 export interface ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape> {

@@ -1,5 +1,6 @@
 // The single list of tools. A new RPC means one new file and one line here.
 import type { ToolDefinition } from "../src/tool-definition.js";
+import billingSpendOverview from "./billing-spend-overview.js";
 import latitudeGetBillingUsage from "./latitude-get-billing-usage.js";
 import viamGetAvailableBillingTiers from "./viam-get-available-billing-tiers.js";
 import viamGetCurrentMonthUsage from "./viam-get-current-month-usage.js";
@@ -19,4 +20,5 @@ export const allTools: readonly ToolDefinition[] = [
   viamGetAvailableBillingTiers,
   viamGetLocationBillingOrganization,
   latitudeGetBillingUsage,
+  billingSpendOverview,
 ].map(erase);

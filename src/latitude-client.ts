@@ -22,9 +22,7 @@ const product = z.object({
   id: z.string(),
   resource: z.string().nullish(),
   name: z.string().nullish(),
-  description: z.string().nullish(),
   unit: z.string().nullish(),
-  usage_type: z.string().nullish(),
   quantity: z.number().nullish(),
   unit_price: z.number().nullish(),
   amount_without_discount: z.number().nullish(),
@@ -65,10 +63,6 @@ export class LatitudeClient {
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
-
-  get isSandbox(): boolean {
-    return this.config.latitude.kind === "sandbox";
-  }
 
   async billingUsage(query: BillingUsageQuery, options: LatitudeCallOptions): Promise<LatitudeBillingUsage> {
     const params = new URLSearchParams({ "filter[project]": query.project });

@@ -14,10 +14,18 @@ export interface Config {
   defaultTimeoutMs: number;
   /** Invoice PDFs are only ever written inside this directory. */
   downloadDir: string;
+  /** Every write attempt is appended here (JSON lines) before and after its RPC. */
+  auditLogPath: string;
+  /** A charge whose total exceeds this (USD) is refused at preview. */
+  maxChargeUsd: number;
+  /** How long a confirmation token (and an elicitation prompt) stays valid. */
+  confirmTtlMs: number;
 }
 
 export const DEFAULT_VIAM_HOST = "https://app.viam.com";
 export const DEFAULT_TIMEOUT_SECONDS = 30;
+export const DEFAULT_MAX_CHARGE_USD = 1000;
+export const DEFAULT_CONFIRM_TTL_SECONDS = 300;
 
 type Env = Record<string, string | undefined>;
 
@@ -46,5 +54,17 @@ export function loadConfig(env: Env = process.env): Config {
     defaultOrgId: nonEmpty(env.VIAM_ORG_ID),
     defaultTimeoutMs: DEFAULT_TIMEOUT_SECONDS * 1000,
     downloadDir: resolve(nonEmpty(env.BILLING_MCP_DOWNLOAD_DIR) ?? join(homedir(), "Downloads", "billing-mcp")),
+    auditLogPath: resolve(nonEmpty(env.BILLING_MCP_AUDIT_LOG) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(homedir(), ".local", "state"), "billing-mcp", "audit.jsonl")),
+    maxChargeUsd: positiveNumber(env, "BILLING_MCP_MAX_CHARGE", DEFAULT_MAX_CHARGE_USD),
+    confirmTtlMs: positiveNumber(env, "BILLING_MCP_CONFIRM_TTL_SECONDS", DEFAULT_CONFIRM_TTL_SECONDS) * 1000,
   };
+}
+
+// A limit that guards money must not silently fall back to a default when mistyped.
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number; got "${raw}".`);
+  return value;
 }

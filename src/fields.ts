@@ -14,7 +14,12 @@ export function idField(description: string) {
     .describe(description);
 }
 
-export const orgIdField = idField("Viam organization id. May be omitted when VIAM_ORG_ID is set.").optional();
+/** zod 4 keeps a description on the schema it was set on, not on an .optional() wrapper: carry it over. */
+export function optional<T extends z.ZodType>(schema: T) {
+  return schema.optional().describe(schema.description ?? "");
+}
+
+export const orgIdField = optional(idField("Viam organization id. May be omitted when VIAM_ORG_ID is set."));
 
 export const timeoutField = z
   .number()

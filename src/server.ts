@@ -70,10 +70,11 @@ export function createBillingServer({ config, logger, tools = allTools, allowWri
 
   if (!allowWrites) {
     const disabled = new Set(allTools.filter((t) => t.access === "write").map((t) => t.name));
-    refuseCalls(server, (name) => {
+    refuseCalls(server, (name, args) => {
       if (!disabled.has(name)) return undefined;
+      const { confirmation_token: _token, ...rest } = args ?? {};
       // Best effort: the refusal stands whether or not it can be recorded.
-      void audit.append({ tool: name, arguments: {}, outcome: "refused", reason: "writes are disabled" }).catch(() => undefined);
+      void audit.append({ tool: name, arguments: rest, outcome: "refused", reason: "writes are disabled" }).catch(() => undefined);
       return disabledWriteMessage(name);
     });
   }
@@ -129,14 +130,14 @@ export function createBillingServer({ config, logger, tools = allTools, allowWri
  * "Tool X not found". McpServer installs its tools/call handler through the low-level
  * server's public setRequestHandler when the first tool is registered; we wrap it there.
  */
-function refuseCalls(server: McpServer, refusal: (name: string) => string | undefined): void {
+function refuseCalls(server: McpServer, refusal: (name: string, args: Record<string, unknown> | undefined) => string | undefined): void {
   const lowLevel = server.server;
   type Install = typeof lowLevel.setRequestHandler;
   const install: Install = lowLevel.setRequestHandler.bind(lowLevel);
   lowLevel.setRequestHandler = ((schema: Parameters<Install>[0], handler: Parameters<Install>[1]) => {
     if (schema !== CallToolRequestSchema) return install(schema, handler);
     return install(CallToolRequestSchema, async (request, extra) => {
-      const text = refusal(request.params.name);
+      const text = refusal(request.params.name, request.params.arguments);
       return text ? { isError: true, content: [{ type: "text", text }] } : handler(request, extra);
     });
   }) as Install;

@@ -108,7 +108,10 @@ describe("writes disabled (default)", () => {
     const unknown = await call(server.client, "viam_no_such_tool");
     expect(textOf(unknown)).toMatch(/not found/);
     await expect.poll(() => auditLines(audit).length).toBe(WRITE_TOOLS.length);
-    expect(auditLines(audit).every((l) => l.outcome === "refused" && l.reason === "writes are disabled")).toBe(true);
+    for (const line of auditLines(audit)) {
+      expect(line).toMatchObject({ outcome: "refused", reason: "writes are disabled", arguments: { ...CHARGE, confirm: true } });
+      expect(line.arguments).not.toHaveProperty("confirmation_token");
+    }
   });
 
   it("BILLING_MCP_ALLOW_WRITES=true enables them", async () => {

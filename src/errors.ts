@@ -21,6 +21,10 @@ export function asRpcFailure(err: unknown): RpcFailure | undefined {
   const { code, rawMessage, message } = err as { code?: unknown; rawMessage?: unknown; message?: unknown };
   if (typeof code !== "number" || !(code in Code)) return undefined;
   const text = typeof rawMessage === "string" ? rawMessage : typeof message === "string" ? message : "";
+  // connect-web reports a refused or dropped connection as UNKNOWN "fetch failed": it is an outage.
+  if (code === Code.Unknown && /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up|network/i.test(text)) {
+    return { code: Code.Unavailable, rawMessage: "could not connect" };
+  }
   return { code: code as Code, rawMessage: text };
 }
 

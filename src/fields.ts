@@ -4,22 +4,18 @@ import { z } from "zod";
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /** An opaque id: non-empty, bounded, printable. */
-export function idField(description: string) {
-  return z
-    .string()
-    .trim()
-    .min(1, "must not be empty")
-    .max(128, "must be at most 128 characters")
-    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
-    .describe(description);
-}
+const id = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(128, "must be at most 128 characters")
+  .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters");
 
-/** zod 4 keeps a description on the schema it was set on, not on an .optional() wrapper: carry it over. */
-export function optional<T extends z.ZodType>(schema: T) {
-  return schema.optional().describe(schema.description ?? "");
-}
+// zod 4 keeps a description on the schema instance it was given to: describe last.
+export const idField = (description: string) => id.describe(description);
+export const optionalIdField = (description: string) => id.optional().describe(description);
 
-export const orgIdField = optional(idField("Viam organization id. May be omitted when VIAM_ORG_ID is set."));
+export const orgIdField = optionalIdField("Viam organization id. May be omitted when VIAM_ORG_ID is set.");
 
 export const timeoutField = z
   .number()
@@ -40,13 +36,13 @@ export function usdField(description: string) {
     .describe(description);
 }
 
-/** Free text that ends up in front of a customer (an invoice line, an email). */
-export function textField(description: string) {
-  return z
+/** Free text that ends up in front of a customer (an invoice line, an email); optional. */
+export const optionalTextField = (description: string) =>
+  z
     .string()
     .trim()
     .min(1, "must not be empty (omit it instead)")
     .max(500, "must be at most 500 characters")
     .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
+    .optional()
     .describe(description);
-}

@@ -134,7 +134,8 @@ export class ViamConnection {
   private async authenticate(timeoutMs: number): Promise<Session> {
     const target = await this.resolveTarget();
     const { createViamClient } = await import("@viamrobotics/sdk");
-    const viamClient = await withTimeout(
+    // The SDK's bundled typings resolve to `any` here; pin the boundary type ourselves.
+    const viamClient = await withTimeout<object>(
       createViamClient({
         serviceHost: target.serviceHost,
         credentials: { type: "api-key", authEntity: target.apiKeyId, payload: target.apiKey },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idField, optional, textField, usdField } from "../src/fields.js";
+import { idField, optionalIdField, optionalTextField, usdField } from "../src/fields.js";
 import { cents, usd } from "../src/render.js";
 import { defineWriteTool } from "../src/tool-definition.js";
 
@@ -15,8 +15,8 @@ export default defineWriteTool({
     org_id_to_charge: idField("Viam organization whose payment method is charged."),
     subtotal: usdField("Amount before tax, USD."),
     tax: usdField("Tax, USD (0 for none)."),
-    description: optional(textField("Invoice line shown to the customer.")),
-    org_id_for_branding: optional(idField("Organization whose branding the invoice and email carry (default: Viam's).")),
+    description: optionalTextField("Invoice line shown to the customer."),
+    org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),
     disable_confirmation_email: z.boolean().default(false).describe("True: Viam sends no confirmation email to the charged organization (default false: it does)."),
   },
   output: { invoice_id: z.string().describe("The invoice Viam created for the charge.") },

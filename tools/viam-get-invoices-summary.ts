@@ -79,9 +79,9 @@ export default defineTool({
       matching_unpaid_sum: cents(unpaidSum),
       invoices: shown,
     };
-    const filter = status ? ` with status ${status}` : "";
+    const counts = status ? `${all.length} invoices, ${matching.length} with status ${status}` : `${all.length} invoices`;
     const lines = [
-      `Viam invoices, org ${orgId}: outstanding balance ${usd(summary.outstandingBalance)}; ${all.length} invoices, ${matching.length}${filter ? ` match${filter}` : ""}, ${shown.length} shown (newest first); unpaid among them ${usd(unpaidSum)}. Amounts in USD.`,
+      `Viam invoices, org ${orgId}: outstanding balance ${usd(summary.outstandingBalance)}; ${counts}, ${shown.length} shown (newest first); unpaid among ${status ? "the matching" : "them"} ${usd(unpaidSum)}. Amounts in USD.`,
     ];
     for (const inv of shown) {
       const parts = [`${inv.id} ${inv.invoice_date ?? "?"} ${money(inv.amount)} ${inv.status}`];

@@ -1,0 +1,141 @@
+// Every read tool through a real MCP client, over stdio, against the sandbox, through the
+// real @viamrobotics/sdk authentication and gRPC-web transport. Figures are checked
+// against the sandbox's data, not against constants.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { invoicePdfLines, LOCATIONS, ORG, orgSubtotal, outstandingBalance, sourceTotals, TIERS } from "../src/sandbox/data.js";
+import { invoicePdfParts, pdfBytes } from "../src/sandbox/pdf.js";
+import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
+import type { RunningServer, ViamSandbox } from "./harness.js";
+
+let sandbox: ViamSandbox;
+let server: RunningServer;
+
+beforeAll(async () => {
+  sandbox = await startViamSandbox();
+  server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
+});
+afterAll(async () => {
+  await server?.close();
+  await sandbox?.close();
+});
+
+type Structured = Record<string, unknown>;
+async function ok(name: string, args: Record<string, unknown> = {}) {
+  const result = await call(server.client, name, args);
+  expect(result.isError, textOf(result)).toBeFalsy();
+  return { structured: result.structuredContent as Structured, text: textOf(result), result };
+}
+
+describe("read tools against the sandbox as a live Viam", () => {
+  it("lists exactly the six read tools, each with schemas and read-only hints", async () => {
+    const { tools } = await server.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "viam_get_available_billing_tiers",
+      "viam_get_current_month_usage",
+      "viam_get_invoice_pdf",
+      "viam_get_invoices_summary",
+      "viam_get_location_billing_organization",
+      "viam_get_org_billing_information",
+    ]);
+    for (const tool of tools) {
+      expect(tool.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: true, destructiveHint: false });
+      expect(tool.outputSchema?.properties).toHaveProperty("sandbox");
+      expect(tool.inputSchema.properties).toHaveProperty("timeout");
+      for (const [field, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
+        expect((schema as { description?: string }).description, `${tool.name}.${field}`).toBeTruthy();
+      }
+    }
+  });
+
+  it("usage: subtotal, sources with fragments and tiers, unknown enum values kept", async () => {
+    const acme = sandbox.state.orgs.get(ORG.acme)!;
+    const { structured, text } = await ok("viam_get_current_month_usage", { org_id: ORG.acme });
+    expect(structured.subtotal).toBeCloseTo(orgSubtotal(acme), 2);
+    expect(structured.sandbox).toBe(false);
+    const sources = structured.sources as { source_type: string; tier_name: string; total_with_discount: number }[];
+    expect(sources.map((s) => s.source_type)).toEqual(["org", "fragment", "fragment"]);
+    expect(sources.map((s) => s.tier_name)).toEqual(acme.sources.map((s) => s.tierName));
+    expect(sources[0]!.total_with_discount).toBeCloseTo(sourceTotals(acme.sources[0]!).totalWithDiscount, 2);
+    expect(text).toContain(`subtotal ${orgSubtotal(acme).toFixed(2)} USD`);
+    expect(text).toMatch(/standard_compute 142\.75/);
+    expect(structured.period_start).toMatch(/^\d{4}-\d{2}-01$/);
+
+    const orbital = await ok("viam_get_current_month_usage", { org_id: ORG.orbital });
+    expect(orbital.text).toContain("premium_module");
+    expect(orbital.text).toContain("unknown_99");
+    expect(orbital.text).toContain("unknown_7"); // a source type from a newer server
+  });
+
+  it("default org: org_id may be omitted when VIAM_ORG_ID is set", async () => {
+    const { structured } = await ok("viam_get_current_month_usage");
+    expect(structured.org_id).toBe(ORG.acme);
+  });
+
+  it("billing information: card, and US bank account with verification", async () => {
+    const card = await ok("viam_get_org_billing_information", { org_id: ORG.acme });
+    expect(card.structured).toMatchObject({ payment_method_type: "card", card: { brand: "visa", last_four_digits: "4242" }, billing_tier: "pro", us_bank_account: null });
+    const bank = await ok("viam_get_org_billing_information", { org_id: ORG.fieldworks });
+    expect(bank.structured).toMatchObject({
+      payment_method_type: "usbankaccount",
+      billing_tier: null,
+      us_bank_account: { bank_name: "First Prairie Bank", account_type: "checking", last_four_digits_account_number: "6789" },
+    });
+    expect(bank.text).toMatch(/Unverified: micro-deposits arrive \d{4}-\d{2}-\d{2}/);
+  });
+
+  it("invoices: balance, failure reasons and times, unknown statuses kept", async () => {
+    const acme = sandbox.state.orgs.get(ORG.acme)!;
+    const { structured, text } = await ok("viam_get_invoices_summary", { org_id: ORG.acme });
+    expect(structured.outstanding_balance).toBeCloseTo(outstandingBalance(acme), 2);
+    const invoices = structured.invoices as { id: string; last_payment_failure_reason: string | null; last_payment_failure_at: string | null }[];
+    expect(structured.total_invoices).toBe(acme.invoices.length);
+    const failed = invoices.find((i) => i.last_payment_failure_reason === "card_declined");
+    expect(failed?.last_payment_failure_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(text).toContain("last payment failed: card_declined");
+
+    const orbital = await ok("viam_get_invoices_summary", { org_id: ORG.orbital });
+    expect(orbital.text).toContain("in_review");
+    expect(orbital.text).toContain("bank_account_restricted");
+  });
+
+  it("invoice PDF: saved byte for byte, with size and SHA-256", async () => {
+    const acme = sandbox.state.orgs.get(ORG.acme)!;
+    const invoice = acme.invoices[2]!;
+    const expected = Buffer.from(pdfBytes(invoicePdfParts(invoicePdfLines(acme, invoice))));
+    const { structured } = await ok("viam_get_invoice_pdf", { invoice_id: invoice.id, dest: "october.pdf" });
+    const path = join(server.home, "Downloads", "billing-mcp", "october.pdf");
+    expect(structured).toMatchObject({ path, bytes: expected.length, sha256: createHash("sha256").update(expected).digest("hex") });
+    expect(readFileSync(path).equals(expected)).toBe(true);
+  });
+
+  it("tiers and location billing organization (an RPC absent from the npm SDK)", async () => {
+    expect((await ok("viam_get_available_billing_tiers")).structured.tiers).toEqual(TIERS);
+    const location = await ok("viam_get_location_billing_organization", { location_id: LOCATIONS.field });
+    expect(location.structured.billing_organization_id).toBe(ORG.fieldworks);
+  });
+
+  it("authenticates once for many concurrent calls", async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => call(server.client, "viam_get_available_billing_tiers")));
+    expect(results.every((r) => !r.isError)).toBe(true);
+    expect(server.stderr().match(/authenticated to/g)).toHaveLength(1);
+  });
+});
+
+describe("embedded sandbox (no credentials)", () => {
+  it("starts the sandbox in-process and marks every answer and the instructions", async () => {
+    const embedded = await startServer();
+    try {
+      expect(embedded.client.getInstructions()).toMatch(/SANDBOX MODE/);
+      const result = await call(embedded.client, "viam_get_invoices_summary", { org_id: ORG.fieldworks });
+      expect(result.isError).toBeFalsy();
+      expect(textOf(result)).toMatch(/^SANDBOX DATA/);
+      expect(result.structuredContent).toMatchObject({ sandbox: true });
+      expect(textOf(result)).toContain("insufficient_funds");
+    } finally {
+      await embedded.close();
+    }
+  });
+});

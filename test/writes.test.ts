@@ -277,6 +277,25 @@ describe("writes enabled", () => {
     expect(lines[2]).toMatchObject({ uncertain: false, error: expect.stringMatching(/^Not found/) });
   });
 
+  it("a write is never retried, and a failure that may have taken effect says so", async () => {
+    const before = rpcCount("ChargeOrganization");
+    const args = { org_id_to_charge: "org-acme", subtotal: 5, tax: 0 };
+    sandbox.faults.unavailableNext = 1; // a read would be retried through this
+    const unavailable = await previewAndConfirm(server, "viam_charge_organization", args);
+    sandbox.faults.reset();
+    expect(unavailable.isError).toBe(true);
+    expect(textOf(unavailable)).toMatch(/unavailable.*It may still have taken effect: check/s);
+    expect(rpcCount("ChargeOrganization")).toBe(before + 1);
+
+    sandbox.faults.delayMs = 2000;
+    const slow = await previewAndConfirm(server, "viam_charge_organization", { ...args, timeout: 0.3 });
+    sandbox.faults.reset();
+    expect(textOf(slow)).toMatch(/did not answer .* within 0.3 s.*may still have taken effect/s);
+    expect(rpcCount("ChargeOrganization")).toBe(before + 2);
+    const failures = newAudit().filter((l) => l.outcome === "failed");
+    expect(failures.map((l) => l.uncertain)).toEqual([true, true]);
+  });
+
   it("the other write tools change the sandbox only after confirmation", async () => {
     const tierArgs = { organization_id: "org-orbital", billing_tier: "free" };
     const locationArgs = { location_id: "loc-warehouse", billing_organization_id: "org-fleet" };

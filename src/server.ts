@@ -58,7 +58,7 @@ function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "write" && typeof tool.preview !== "function") throw new Error(`${tool.name}: a write tool needs a preview`);
 }
 
-export function disabledWriteMessage(name: string): string {
+function disabledWriteMessage(name: string): string {
   return `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
 }
 
@@ -81,8 +81,8 @@ export function createBillingServer({ config, logger, tools = allTools, allowWri
 
   for (const tool of tools) {
     assertConsistent(tool);
-    if (tool.access === "write" && !allowWrites) continue;
     const write = tool.access === "write";
+    if (write && !allowWrites) continue;
     server.registerTool(
       tool.name,
       {

@@ -412,12 +412,13 @@ describe("audit log", () => {
 });
 
 describe("elicitation", () => {
-  async function startAsking(answer: ElicitResult) {
+  async function startAsking(answer: ElicitResult | Error) {
     const audit = tempAuditPath();
     const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"], { elicitation: {} });
     const asked: string[] = [];
     server.client.setRequestHandler(ElicitRequestSchema, (request) => {
       asked.push(request.params.message);
+      if (answer instanceof Error) throw answer;
       return answer;
     });
     return { server, audit, asked };
@@ -439,6 +440,21 @@ describe("elicitation", () => {
         ["attempt", "elicitation"],
         ["executed", "elicitation"],
       ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("refuses when the client fails to ask", async () => {
+    const { server, audit, asked } = await startAsking(new Error("no UI attached"));
+    try {
+      const before = writeCalls();
+      const result = await call(server.client, "viam_send_payment_required_email", { customer_org_id: "org-fleet", billing_owner_org_id: "org-acme" });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/^Refused: the user could not be asked to confirm \(.*no UI attached\)/);
+      expect(asked).toHaveLength(1);
+      expect(writeCalls()).toBe(before);
+      expect(auditLines(audit).map((l) => l.outcome)).toEqual(["previewed", "refused"]);
     } finally {
       await server.close();
     }

@@ -28,6 +28,10 @@ Environment:
   LATITUDESH_PROJECT              default Latitude.sh project (id or slug) for calls without project
   BILLING_MCP_DOWNLOAD_DIR        where invoice PDFs may be saved (default ~/Downloads/billing-mcp)
   BILLING_MCP_LOG_LEVEL           debug, info, warning, error (stderr; default info)
+  BILLING_MCP_AUDIT_LOG           audit log of write attempts (default $XDG_STATE_HOME/billing-mcp/audit.jsonl,
+                                  else ~/.local/state/billing-mcp/audit.jsonl)
+  BILLING_MCP_MAX_CHARGE          largest charge total in USD a write tool may make (default 1000)
+  BILLING_MCP_CONFIRM_TTL_SECONDS how long a confirmation token is valid (default 300)
 `;
 
 function parseCommandLine(argv: string[]) {
@@ -55,7 +59,7 @@ async function serve(options: { allowWrites: boolean; toolSpec: string | undefin
   const tools = selectTools(allTools, { spec: options.toolSpec, allowWrites: options.allowWrites });
   const config = loadConfig();
   const logger = stderrLogger();
-  const billing = createBillingServer({ config, logger, tools });
+  const billing = createBillingServer({ config, logger, tools, allowWrites: options.allowWrites });
   const transport = new StdioServerTransport();
   let closing = false;
   const shutdown = async () => {

@@ -37,20 +37,55 @@ export interface ToolResult<Out> {
   sandbox?: boolean;
 }
 
-export interface ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape> {
+interface ToolBase<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
   name: string;
   title: string;
   description: string;
-  /** "read" tools are always served; "write" tools only with writes enabled. */
-  access: "read" | "write";
   provider: Provider;
   annotations: { destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
   input: In;
+  /** What `run` returns (for a write tool: once performed). */
   output: Out;
   run(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<ToolResult<z.infer<z.ZodObject<Out>>>>;
 }
 
-export function defineTool<In extends z.ZodRawShape, Out extends z.ZodRawShape>(definition: ToolDefinition<In, Out>): ToolDefinition<In, Out> {
+/** Served always; changes nothing. */
+export interface ReadToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape>
+  extends ToolBase<In, Out> {
+  access: "read";
+}
+
+/**
+ * Served only with writes enabled, and only through the confirmation gate
+ * (src/confirmation-gate.ts): `preview` says what would happen, `run` does it.
+ */
+export interface WriteToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape>
+  extends ToolBase<In, Out> {
+  access: "write";
+  /** From the arguments alone, without calling Viam: shown to the human before anything happens. */
+  preview(args: z.infer<z.ZodObject<In>>): WritePreview;
+}
+
+export interface WritePreview {
+  /** One sentence with the figures: what would happen. */
+  summary: string;
+  /** The figures as they would be sent (money in USD), and whether an email goes out. */
+  details: Record<string, string | number | boolean | null>;
+  /** USD that would be charged; checked against BILLING_MCP_MAX_CHARGE. */
+  chargeUsd?: number;
+}
+
+export type ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape> =
+  | ReadToolDefinition<In, Out>
+  | WriteToolDefinition<In, Out>;
+
+export function defineTool<In extends z.ZodRawShape, Out extends z.ZodRawShape>(definition: ReadToolDefinition<In, Out>): ReadToolDefinition<In, Out> {
+  return definition;
+}
+
+export function defineWriteTool<In extends z.ZodRawShape, Out extends z.ZodRawShape>(
+  definition: WriteToolDefinition<In, Out>,
+): WriteToolDefinition<In, Out> {
   return definition;
 }
 

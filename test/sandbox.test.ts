@@ -16,7 +16,9 @@ import { PDF_CHUNK_SIZE } from "../src/sandbox/pdf.js";
 import { startViamSandbox } from "../src/sandbox/viam-sandbox.js";
 import type { ViamSandbox } from "../src/sandbox/viam-sandbox.js";
 import { BillingService } from "../src/viam-proto.js";
-import type { GetInvoicePdfResponseF, MsgType } from "../src/viam-proto.js";
+import type {
+  GetCurrentMonthUsageResponseF, GetInvoicePdfResponseF, GetInvoicesSummaryResponseF, GetOrgBillingInformationResponseF, MsgType,
+} from "../src/viam-proto.js";
 
 type Methods = typeof BillingService.methods;
 type FieldsOf<T> = T extends MsgType<infer F> ? F : never;
@@ -39,24 +41,34 @@ async function* pdfOver(transport: Transport, id: string, orgId: string, opts?: 
 const transportOf = (client: ViamClient) => (client as unknown as { transport: Transport }).transport;
 const connectTo = (s: ViamSandbox) =>
   createViamClient({ serviceHost: s.url, credentials: { type: "api-key", authEntity: s.apiKeyId, payload: s.apiKey } });
+// Under NodeNext the SDK's .d.ts files import "../gen/..." without an extension, so its
+// billing responses type as `any`; pin them to the proto's field shapes.
+const sdkBilling = (client: ViamClient) => ({
+  getCurrentMonthUsage: (orgId: string): Promise<GetCurrentMonthUsageResponseF> => client.billingClient.getCurrentMonthUsage(orgId),
+  getOrgBillingInformation: (orgId: string): Promise<GetOrgBillingInformationResponseF> => client.billingClient.getOrgBillingInformation(orgId),
+  getInvoicesSummary: (orgId: string): Promise<GetInvoicesSummaryResponseF> => client.billingClient.getInvoicesSummary(orgId),
+  getInvoicePdf: (id: string, orgId: string): Promise<Uint8Array> => client.billingClient.getInvoicePdf(id, orgId),
+});
 const code = (c: Code, message?: RegExp) => (message ? { code: c, message: expect.stringMatching(message) } : { code: c });
 
 let sandbox: ViamSandbox;
 let viam: ViamClient;
 let rpc: ReturnType<typeof rpcOver>;
+let sdk: ReturnType<typeof sdkBilling>;
 const org = (id: string) => sandbox.state.orgs.get(id)!;
 
 beforeAll(async () => {
   sandbox = await startViamSandbox();
   viam = await connectTo(sandbox);
   rpc = rpcOver(transportOf(viam));
+  sdk = sdkBilling(viam);
 });
 afterAll(() => sandbox?.close());
 
 describe("the SDK's own billing client", () => {
   it("current month usage: sources, totals and deprecated figures agree", async () => {
     const acme = org(ORG.acme);
-    const usage = await viam.billingClient.getCurrentMonthUsage(ORG.acme);
+    const usage = await sdk.getCurrentMonthUsage(ORG.acme);
     expect(usage.subtotal).toBeCloseTo(orgSubtotal(acme), 2);
     expect(usage.startDate?.toDate()).toEqual(currentPeriodOf().start);
     expect(usage.endDate?.toDate()).toEqual(currentPeriodOf().end);
@@ -77,10 +89,10 @@ describe("the SDK's own billing client", () => {
   });
 
   it("billing information: a card, and an unverified US bank account without a tier", async () => {
-    const acme = await viam.billingClient.getOrgBillingInformation(ORG.acme);
+    const acme = await sdk.getOrgBillingInformation(ORG.acme);
     expect(acme).toMatchObject({ type: 1, billingTier: "pro", method: { brand: "visa", lastFourDigits: "4242" } });
     expect(acme.billingEmail).toContain("@");
-    const bank = await viam.billingClient.getOrgBillingInformation(ORG.fieldworks);
+    const bank = await sdk.getOrgBillingInformation(ORG.fieldworks);
     expect(bank.type).toBe(2);
     expect(bank.billingTier).toBeUndefined();
     expect(bank.method).toBeUndefined();
@@ -88,13 +100,13 @@ describe("the SDK's own billing client", () => {
     const arrival = bank.methodUsBankAccount!.verificationInfo!.arrivalDate;
     expect(typeof arrival).toBe("bigint");
     expect(Number(arrival)).toBeGreaterThan(Date.now() / 1000);
-    const empty = await viam.billingClient.getOrgBillingInformation(ORG.empty);
+    const empty = await sdk.getOrgBillingInformation(ORG.empty);
     expect(empty.type).toBe(0);
   });
 
   it("invoices summary: every invoice, newest first, and the unpaid balance", async () => {
     const acme = org(ORG.acme);
-    const summary = await viam.billingClient.getInvoicesSummary(ORG.acme);
+    const summary = await sdk.getInvoicesSummary(ORG.acme);
     expect(summary.invoices).toHaveLength(ACME_INVOICE_COUNT);
     expect(summary.invoices.map((i) => i.id)).toEqual(acme.invoices.map((i) => i.id));
     expect(summary.outstandingBalance).toBeCloseTo(outstandingBalance(acme), 2);
@@ -106,7 +118,7 @@ describe("the SDK's own billing client", () => {
   it("invoice PDF: a real PDF, byte for byte", async () => {
     const acme = org(ORG.acme);
     const invoice = acme.invoices[1]!;
-    const bytes = await viam.billingClient.getInvoicePdf(invoice.id, ORG.acme);
+    const bytes = await sdk.getInvoicePdf(invoice.id, ORG.acme);
     expect(Buffer.from(bytes).equals(Buffer.from(expectedInvoicePdf(acme, invoice)))).toBe(true);
     const text = Buffer.from(bytes).toString("latin1");
     expect(text.startsWith("%PDF-1.4\n")).toBe(true);
@@ -210,11 +222,11 @@ describe("errors like Viam's", () => {
   });
 
   it("missing fields, unknown and foreign resources, bad amounts and tiers", async () => {
-    await expect(viam.billingClient.getInvoicesSummary("")).rejects.toMatchObject(code(Code.InvalidArgument, /org_id/));
-    await expect(viam.billingClient.getInvoicesSummary("org-nope")).rejects.toMatchObject(code(Code.NotFound));
-    await expect(viam.billingClient.getCurrentMonthUsage(ORG.restricted)).rejects.toMatchObject(code(Code.PermissionDenied));
-    await expect(viam.billingClient.getInvoicePdf("inv_nope", ORG.acme)).rejects.toMatchObject(code(Code.NotFound));
-    await expect(viam.billingClient.getInvoicePdf("", ORG.acme)).rejects.toMatchObject(code(Code.InvalidArgument, /\bid\b/));
+    await expect(sdk.getInvoicesSummary("")).rejects.toMatchObject(code(Code.InvalidArgument, /org_id/));
+    await expect(sdk.getInvoicesSummary("org-nope")).rejects.toMatchObject(code(Code.NotFound));
+    await expect(sdk.getCurrentMonthUsage(ORG.restricted)).rejects.toMatchObject(code(Code.PermissionDenied));
+    await expect(sdk.getInvoicePdf("inv_nope", ORG.acme)).rejects.toMatchObject(code(Code.NotFound));
+    await expect(sdk.getInvoicePdf("", ORG.acme)).rejects.toMatchObject(code(Code.InvalidArgument, /\bid\b/));
     await expect(rpc("getLocationBillingOrganization", { locationId: "" })).rejects.toMatchObject(code(Code.InvalidArgument, /location_id/));
     await expect(rpc("getLocationBillingOrganization", { locationId: "loc-nope" })).rejects.toMatchObject(code(Code.NotFound));
     const charge = (subtotal: number, tax: number) => rpc("chargeOrganization", { orgIdToCharge: ORG.acme, subtotal, tax });

@@ -4,7 +4,6 @@
 import { createPromiseClient } from "@connectrpc/connect";
 import type { PromiseClient, Transport } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
-import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import type { Config } from "./config.js";
 import { asRpcFailure, describeViamFailure, registerSecret, ToolError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -134,7 +133,6 @@ export class ViamConnection {
 
   private async authenticate(timeoutMs: number): Promise<Session> {
     const target = await this.resolveTarget();
-    useNodeHttpTransport();
     const { createViamClient } = await import("@viamrobotics/sdk");
     // The SDK's bundled typings resolve to `any` here; pin the boundary type ourselves.
     const viamClient = await withTimeout<object>(
@@ -158,18 +156,6 @@ export class ViamConnection {
     registerSecret(sandbox.apiKey);
     return { serviceHost: sandbox.url, apiKeyId: sandbox.apiKeyId, apiKey: sandbox.apiKey, sandbox: true };
   }
-}
-
-/**
- * The SDK builds its transports through `globalThis.VIAM.GRPC_TRANSPORT_FACTORY` when set
- * (its documented hook for Node). Its default, connect-web over fetch (undici), made
- * saving a 48 MiB invoice raise the server's peak RSS by 35-55 MiB; gRPC-web over
- * node:http streams with socket backpressure and far fewer copies. Same wire protocol.
- */
-function useNodeHttpTransport(): void {
-  const holder = globalThis as { VIAM?: { GRPC_TRANSPORT_FACTORY?: (options: { baseUrl: string }) => Transport } };
-  holder.VIAM ??= {};
-  holder.VIAM.GRPC_TRANSPORT_FACTORY ??= ({ baseUrl }) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" });
 }
 
 /**

@@ -23,7 +23,11 @@ function insidePart(dir: string, path: string): string | undefined {
 /** A file name that is safe on every OS, from ids chosen upstream. */
 export function stableInvoiceFileName(orgId: string, invoiceId: string): string {
   const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "");
-  return `invoice-${clean(orgId)}-${clean(invoiceId)}.pdf`;
+  const name = `invoice-${clean(orgId)}-${clean(invoiceId)}.pdf`;
+  if (name.length <= MAX_NAME_BYTES) return name;
+  // Very long ids: shortened, and a digest keeps the name stable and distinct.
+  const digest = createHash("sha256").update(`${orgId}\n${invoiceId}`).digest("hex").slice(0, 16);
+  return `invoice-${clean(orgId).slice(0, 60)}-${clean(invoiceId).slice(0, 100)}-${digest}.pdf`;
 }
 
 // Names that are unusable or mean something else on Windows (devices, streams), so a

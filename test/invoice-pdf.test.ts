@@ -207,37 +207,36 @@ describe("viam_get_invoice_pdf: broken streams", () => {
 });
 
 describe("viam_get_invoice_pdf: memory", () => {
-  // A sanity check, not a benchmark (bench/ owns those). Measured here: a 48 MiB save raises
-  // the server's VmHWM by roughly 30-45 MiB, the same for 8 or 200 MiB: V8 collects the
-  // transport's short-lived buffers lazily; nothing is held (with forced GCs the live array
-  // buffers stay under 6 MiB mid-stream). Holding the PDF would cost at least its own size.
-  const BOUND_MIB = 64;
-
-  it("saving the 48 MiB invoice, then a 192 MiB one, keeps the server's peak RSS within a bound below their size", async () => {
+  // A sanity check, not a benchmark (bench/ owns those). Seen here: the first 48 MiB save
+  // raises the server's VmHWM by 18-56 MiB from run to run, and a 192 MiB save after it adds
+  // 0-3 MiB: V8 collects the transport's short-lived buffers lazily (with forced GCs the live
+  // buffers stay under 6 MiB mid-stream); nothing holds the PDF, which would cost its size.
+  it("peak RSS does not grow with the PDF: a 192 MiB save after a 48 MiB one adds little, and stays far below its size", async () => {
     await saved({ invoice_id: invoice(0).id, dest: "warm-up.pdf", overwrite: true });
     const idle = peakRssKiB(server.pid);
 
     const large = await saved({ invoice_id: LARGE_INVOICE_ID, dest: "large.pdf" });
     const afterLarge = peakRssKiB(server.pid);
-    const large3 = acme().invoices.find((i) => i.id === LARGE_INVOICE_ID)!;
+    const archive = acme().invoices.find((i) => i.id === LARGE_INVOICE_ID)!;
     const hash = createHash("sha256");
-    for (const chunk of pdfChunks(invoicePdf(acme(), large3))) hash.update(chunk);
+    for (const chunk of pdfChunks(invoicePdf(acme(), archive))) hash.update(chunk);
     expect(large.structured).toMatchObject({ bytes: LARGE_INVOICE_PDF_SIZE, sha256: hash.digest("hex") });
     rmSync(large.structured.path);
 
-    large3.pdfPadding = 4 * LARGE_INVOICE_PADDING;
+    archive.pdfPadding = 4 * LARGE_INVOICE_PADDING;
     try {
       const huge = await saved({ invoice_id: LARGE_INVOICE_ID, dest: "huge.pdf", timeout: 120 });
-      expect(huge.structured.bytes).toBe(pdfSize(invoicePdf(acme(), large3)));
+      expect(huge.structured.bytes).toBe(pdfSize(invoicePdf(acme(), archive)));
       rmSync(huge.structured.path);
     } finally {
-      large3.pdfPadding = LARGE_INVOICE_PADDING;
+      archive.pdfPadding = LARGE_INVOICE_PADDING;
     }
     const afterHuge = peakRssKiB(server.pid);
 
-    const growth = (kib: number) => Math.round(((kib - idle) / 1024) * 10) / 10;
-    console.info(`server VmHWM: idle ${(idle / 1024).toFixed(1)} MiB; +${growth(afterLarge)} MiB after 48 MiB; +${growth(afterHuge)} MiB after 192 MiB`);
-    expect(growth(afterLarge)).toBeLessThan(BOUND_MIB);
-    expect(growth(afterHuge)).toBeLessThan(BOUND_MIB);
+    const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
+    console.info(`server VmHWM: idle ${mib(idle)} MiB; +${mib(afterLarge - idle)} MiB after the 48 MiB save; +${mib(afterHuge - afterLarge)} MiB more after the 192 MiB one`);
+    expect(mib(afterLarge - idle)).toBeLessThan(80);
+    expect(mib(afterHuge - afterLarge)).toBeLessThan(24);
+    expect(mib(afterHuge - idle)).toBeLessThan(96);
   });
 });

@@ -31,7 +31,8 @@ export interface Catalog {
 
 export async function buildCatalog(): Promise<Catalog> {
   // No credentials: nothing here calls Viam, and the schemas do not depend on the target.
-  const billing = createBillingServer({ config: loadConfig({}), logger: { log: () => undefined }, tools: allTools });
+  // Writes allowed: the catalogue describes every tool, as served when they are enabled.
+  const billing = createBillingServer({ config: loadConfig({}), logger: { log: () => undefined }, tools: allTools, allowWrites: true });
   const session = await connectInProcess(billing);
   try {
     const { tools } = await session.client.listTools();

@@ -56,6 +56,7 @@ Environment:
                                    ~/.local/state/billing-mcp/audit.jsonl)
   BILLING_MCP_DOWNLOAD_DIR         the only directory invoice PDFs are saved in
                                    (default ~/Downloads/billing-mcp)
+  BILLING_MCP_RESOURCE_MAX_BYTES   largest invoice PDF served as an MCP resource (default 5242880)
   BILLING_MCP_LOG_LEVEL            stderr log level: debug, info, warning, error (default info)
 `;
 
@@ -132,7 +133,7 @@ function parseToolArgs(json: string): Record<string, unknown> {
 function buildServer(cl: CommandLine, tools: readonly ToolDefinition[]) {
   const config = loadConfig();
   const logger = stderrLogger();
-  return { config, logger, billing: createBillingServer({ config, logger, tools }) };
+  return { config, logger, billing: createBillingServer({ config, logger, tools, allowWrites: cl.allowWrites }) };
 }
 
 const selected = (cl: CommandLine) => selectTools(allTools, { spec: cl.toolSpec, allowWrites: cl.allowWrites, source: cl.toolSource });
@@ -140,6 +141,8 @@ const selected = (cl: CommandLine) => selectTools(allTools, { spec: cl.toolSpec,
 function announceTarget(config: Config, logger: Logger): void {
   if (config.viam.kind === "sandbox") logger.log("info", "no Viam credentials set: serving the embedded sandbox (demo data)");
   if (config.viam.kind === "misconfigured") logger.log("warning", config.viam.problem);
+  if (config.latitude.kind === "sandbox") logger.log("info", "no LATITUDESH_BEARER set: Latitude.sh answers come from the embedded sandbox (demo data)");
+  if (config.latitude.kind === "misconfigured") logger.log("warning", config.latitude.problem);
 }
 
 async function serve(cl: CommandLine): Promise<void> {

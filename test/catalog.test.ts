@@ -7,6 +7,7 @@ import * as z3 from "zod/v3";
 import { zodToJsonSchema } from "zod-to-json-schema";
 import { buildCatalog, CATALOG_FILE, renderCatalog } from "../src/catalog.js";
 import type { Catalog } from "../src/catalog.js";
+import { confirmationFields, writeOutputShape } from "../src/confirmation-gate.js";
 import { allTools } from "../tools/index.js";
 
 const committed = readFileSync(resolve(import.meta.dirname, "..", CATALOG_FILE), "utf8");
@@ -23,15 +24,23 @@ describe("tools/catalog.json", () => {
   });
 
   for (const tool of allTools) {
+    // What the server adds: timeout and sandbox always; a write tool's confirmation fields and preview/result envelope.
+    const write = tool.access === "write";
+    const inputFields = [...Object.keys(tool.input), ...(write ? Object.keys(confirmationFields) : []), "timeout"];
+    const outputFields = [...Object.keys(write ? writeOutputShape(tool.output) : tool.output), "sandbox"];
     it(`${tool.name}: input has every field plus timeout, output every field plus sandbox`, () => {
       const entry = catalog.tools.find((t) => t.name === tool.name)!;
       const input = entry.inputSchema as Schema;
       const output = entry.outputSchema as Schema;
       expect(input.type).toBe("object");
-      expect(Object.keys(input.properties ?? {}).sort()).toEqual([...Object.keys(tool.input), "timeout"].sort());
+      expect(Object.keys(input.properties ?? {}).sort()).toEqual(inputFields.sort());
       expect(output.type).toBe("object");
-      expect(Object.keys(output.properties ?? {}).sort()).toEqual([...Object.keys(tool.output), "sandbox"].sort());
+      expect(Object.keys(output.properties ?? {}).sort()).toEqual(outputFields.sort());
       expect(output.required).toContain("sandbox");
+      if (write) {
+        const result = (output.properties?.result ?? {}) as Schema;
+        expect(Object.keys(result.properties ?? {}).sort()).toEqual(Object.keys(tool.output).sort());
+      }
     });
   }
 });

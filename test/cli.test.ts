@@ -48,8 +48,11 @@ describe("--version and --help", () => {
 });
 
 describe("billing-mcp tools", () => {
-  it("lists every served tool with read/write and title", async () => {
-    const { code, stdout, stderr } = await runCli(["tools"]);
+  it("lists every served tool with read/write and title; write tools only with --allow-writes", async () => {
+    const reads = await runCli(["tools"]);
+    expect(reads.code, reads.stderr).toBe(0);
+    expect(reads.stdout.trimEnd().split("\n").map((l) => l.split(/\s+/)[0])).toEqual(allTools.filter((t) => t.access === "read").map((t) => t.name));
+    const { code, stdout, stderr } = await runCli(["tools", "--allow-writes"]);
     expect(code, stderr).toBe(0);
     const lines = stdout.trimEnd().split("\n");
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(allTools.map((t) => t.name));

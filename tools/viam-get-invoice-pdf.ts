@@ -10,7 +10,7 @@ export default defineTool({
   name: "viam_get_invoice_pdf",
   title: "Save a Viam invoice PDF",
   description:
-    "Downloads an invoice's PDF and saves it inside the download directory (BILLING_MCP_DOWNLOAD_DIR). Returns the saved path, size in bytes and SHA-256. Get invoice ids from viam_get_invoices_summary.",
+    "Downloads an invoice's PDF and saves it inside the download directory (BILLING_MCP_DOWNLOAD_DIR); an existing file is replaced only with overwrite: true. Returns the saved path, size in bytes and SHA-256. Get invoice ids from viam_get_invoices_summary.",
   access: "read",
   provider: "viam",
   // Reads from Viam; writes only a new local file inside the download directory.
@@ -39,7 +39,7 @@ export default defineTool({
     // The stream does not announce its size: report bytes so far, at most once per MiB.
     let received = 0;
     let reported = 0;
-    const saved = await writeAtomically(target, (write) =>
+    const saved = await writeAtomically(target, overwrite, (write) =>
       ctx.viam.streamInvoicePdf(
         { id: invoice_id, orgId },
         { what: `PDF of invoice "${invoice_id}" of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },

@@ -29,9 +29,9 @@ const orgArg = z.string().trim().min(1).max(128).regex(/^[^\u0000-\u001f\u007f]+
 
 /** How the text tells the model which organization to pass. */
 function orgInstruction(orgId: string | undefined, ctx: PromptContext): string {
-  if (orgId) return `Pass org_id "${orgId}" to each tool.`;
-  if (ctx.defaultOrgId) return `Omit org_id: the server's default organization (${ctx.defaultOrgId}, from VIAM_ORG_ID) is used.`;
-  return "No organization was given and the server has no default (VIAM_ORG_ID): ask the user for the Viam organization id first, then pass it as org_id to each tool.";
+  if (orgId) return `Pass org_id "${orgId}" to the viam_ tools and org_ids ["${orgId}"] to billing_spend_overview.`;
+  if (ctx.defaultOrgId) return `Omit org_id and org_ids: the server's default organization (${ctx.defaultOrgId}, from VIAM_ORG_ID) is used.`;
+  return "No organization was given and the server has no default (VIAM_ORG_ID): ask the user for the Viam organization id first, then pass it as org_id to the viam_ tools and in org_ids to billing_spend_overview.";
 }
 
 const monthlyBillingReview = definePrompt({
@@ -40,23 +40,24 @@ const monthlyBillingReview = definePrompt({
   description:
     "Review an organization's Viam billing this month: usage so far and a projection for the month, invoices, failed payments, and what changed since last month.",
   args: { org_id: orgArg.optional().describe("Viam organization id. Omit to use the server's default (VIAM_ORG_ID).") },
-  tools: ["viam_get_current_month_usage", "viam_get_invoices_summary", "viam_get_org_billing_information"],
+  tools: ["billing_spend_overview", "viam_get_current_month_usage", "viam_get_invoices_summary", "viam_get_org_billing_information"],
   render({ org_id }, ctx) {
     const org = org_id ?? ctx.defaultOrgId ?? "(to be asked)";
     return [
       `Monthly Viam billing review for organization ${org}. Today is ${ctx.today}.`,
       "",
       `Call these tools. ${orgInstruction(org_id, ctx)}`,
-      "1. viam_get_current_month_usage: month-to-date subtotal, the billing period, costs by source (the org and each fragment, with its tier) and by resource type, discounts.",
-      "2. viam_get_invoices_summary: outstanding balance and the invoices, newest first, with payment failure reasons.",
-      "3. viam_get_org_billing_information: payment method and its verification state, billing email, tier.",
+      "1. billing_spend_overview: month-to-date spend, the linear projection to the end of the billing period, outstanding balance, failed payments, last month's invoice and the projected change against it (and Latitude.sh projects, when configured).",
+      "2. viam_get_current_month_usage: the month-to-date breakdown by source (the org and each fragment, with its tier) and by resource type, with discounts.",
+      "3. viam_get_invoices_summary: the invoices, newest first, with due dates and payment failure reasons.",
+      "4. viam_get_org_billing_information: payment method and its verification state, billing email, tier.",
       "",
       "Then report, with the exact USD figures the tools return:",
       "- Usage: the month-to-date subtotal and the three largest cost lines.",
-      "- Projection: the whole month's cost, straight-line: subtotal × (days in the billing period ÷ days elapsed up to today). Say that it is an estimate.",
+      "- Projection: projected_month_end, and that it is a straight-line estimate from the share of the period elapsed.",
       "- Invoices: the outstanding balance, and every invoice not paid with its amount and due date.",
-      "- Failed payments: each invoice with a last_payment_failure_reason, when it failed, and whether the payment method explains it (expired card, unverified bank account).",
-      "- What changed vs last month: compare the projection with the most recent invoice (last month's bill), in USD and percent; name new or re-tiered fragments. The tools give last month's total, not its breakdown: say so rather than guess.",
+      "- Failed payments: each with its reason and when it failed, and whether the payment method explains it (expired card, unverified bank account).",
+      "- What changed vs last month: the projection against last month's invoice, in USD and percent (projected_change_percent); name new or re-tiered fragments. The tools give last month's total, not its breakdown: say so rather than guess.",
       "If an answer says it is sandbox (demo) data, say so at the top of the review.",
     ].join("\n");
   },

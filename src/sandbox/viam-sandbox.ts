@@ -18,6 +18,10 @@ export type { SandboxState } from "./data.js";
 export interface SandboxFaults {
   /** Every billing RPC waits this long before answering (stops if the caller gives up). */
   delayMs: number;
+  /** Authenticate waits this long before answering (stops if the caller gives up). */
+  authDelayMs: number;
+  /** GetInvoicePdf waits this long before each chunk (stops if the caller gives up). */
+  pdfChunkDelayMs: number;
   /** The next N billing RPCs fail with UNAVAILABLE. */
   unavailableNext: number;
   /** The next N billing RPCs fail with RESOURCE_EXHAUSTED. */
@@ -35,6 +39,14 @@ export interface ViamSandbox {
   apiKey: string;
   /** RPC name -> times it reached a handler (after authentication). */
   calls: Map<string, number>;
+  /** RPC name (Authenticate included) -> handlers that saw their ctx.signal abort while still working (caller cancelled, deadline passed). */
+  aborted: Map<string, number>;
+  /** RPC name -> the deadline (ms left) the last such call arrived with; undefined: it carried none. */
+  deadlines: Map<string, number | undefined>;
+  /** How many Authenticate requests reached the handler (rejected ones included). */
+  readonly authentications: number;
+  /** Every access token issued so far (for tests that check no token ever leaks). */
+  readonly issuedTokens: readonly string[];
   faults: SandboxFaults;
   state: SandboxState;
   close(): Promise<void>;
@@ -55,10 +67,19 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   const apiKey = options.apiKey ?? randomBytes(24).toString("base64url");
   const state = createSandboxState(options.now);
   const calls = new Map<string, number>();
+  const aborted = new Map<string, number>();
+  const deadlines = new Map<string, number | undefined>();
+  const issuedTokens: string[] = [];
+  let authentications = 0;
+  /** Wait `ms`; if the caller goes away meanwhile, count it for `rpc` and fail like a server would. */
+  const wait = (rpc: string, ms: number, signal: AbortSignal) =>
+    abortableDelay(ms, signal, () => aborted.set(rpc, (aborted.get(rpc) ?? 0) + 1));
   const liveTokens = new Set<string>();
   const expiredTokens = new Set<string>();
   const faults: SandboxFaults = {
     delayMs: 0,
+    authDelayMs: 0,
+    pdfChunkDelayMs: 0,
     unavailableNext: 0,
     resourceExhaustedNext: 0,
     cutPdfStreamAfterChunks: null,
@@ -67,7 +88,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       liveTokens.clear();
     },
     reset() {
-      Object.assign(faults, { delayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
+      Object.assign(faults, { delayMs: 0, authDelayMs: 0, pdfChunkDelayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
     },
   };
 
@@ -78,7 +99,8 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       throw new ConnectError(token && expiredTokens.has(token) ? "access token expired" : "missing or invalid access token", Code.Unauthenticated);
     }
     calls.set(rpc, (calls.get(rpc) ?? 0) + 1);
-    if (faults.delayMs > 0) await abortableDelay(faults.delayMs, ctx.signal);
+    deadlines.set(rpc, ctx.timeoutMs());
+    if (faults.delayMs > 0) await wait(rpc, faults.delayMs, ctx.signal);
     if (faults.unavailableNext > 0) {
       faults.unavailableNext--;
       throw new ConnectError("sandbox: injected outage", Code.Unavailable);
@@ -115,13 +137,17 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
 
   const routes = (router: ConnectRouter) => {
     router.service(AuthService, {
-      authenticate(req) {
+      async authenticate(req, ctx) {
+        authentications++;
+        deadlines.set("Authenticate", ctx.timeoutMs());
+        if (faults.authDelayMs > 0) await wait("Authenticate", faults.authDelayMs, ctx.signal);
         const { entity, credentials } = req as unknown as { entity: string; credentials?: { type: string; payload: string } };
         if (entity !== apiKeyId || credentials?.type !== "api-key" || credentials.payload !== apiKey) {
           throw new ConnectError("invalid API key", Code.Unauthenticated);
         }
         const accessToken = randomBytes(32).toString("base64url");
         liveTokens.add(accessToken);
+        issuedTokens.push(accessToken);
         return { accessToken };
       },
     });
@@ -201,6 +227,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
           if (faults.cutPdfStreamAfterChunks !== null && sent >= faults.cutPdfStreamAfterChunks) {
             throw new ConnectError("sandbox: injected stream failure", Code.Internal);
           }
+          if (faults.pdfChunkDelayMs > 0) await wait("GetInvoicePdf", faults.pdfChunkDelayMs, ctx.signal);
           if (ctx.signal.aborted) return;
           sent++;
           yield { chunk };
@@ -282,6 +309,12 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     apiKeyId,
     apiKey,
     calls,
+    aborted,
+    deadlines,
+    get authentications() {
+      return authentications;
+    },
+    issuedTokens,
     faults,
     state,
     close: () =>
@@ -292,9 +325,19 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   };
 }
 
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+function abortableDelay(ms: number, signal: AbortSignal, onAbort: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), reject(new ConnectError("caller gave up", Code.Canceled))), { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = () => {
+      clearTimeout(timer);
+      onAbort();
+      reject(new ConnectError("caller gave up", Code.Canceled));
+    };
+    if (signal.aborted) return gaveUp();
+    timer = setTimeout(() => {
+      signal.removeEventListener("abort", gaveUp);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", gaveUp, { once: true });
   });
 }

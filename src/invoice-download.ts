@@ -24,8 +24,42 @@ export function stableInvoiceFileName(orgId: string, invoiceId: string): string 
   return `invoice-${clean(orgId)}-${clean(invoiceId)}.pdf`;
 }
 
+const FS_REASONS: Record<string, string> = {
+  ENAMETOOLONG: "the name is too long",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOSPC: "the disk is full",
+  EDQUOT: "the disk quota is exceeded",
+  EROFS: "the file system is read-only",
+  ENOTDIR: "part of the path is a file, not a directory",
+  EISDIR: "it is a directory",
+  EEXIST: "it already exists",
+  ELOOP: "too many symbolic links",
+  EINVAL: "the name is not valid here",
+};
+
+/**
+ * A file system failure (a Node error with a string errno code) as a tool error that says
+ * what to do; anything else (an RPC failure, a ToolError) passes through unchanged.
+ */
+export function fileSystemFailure(err: unknown, path: string): unknown {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (typeof code !== "string" || !/^E[A-Z]+$/.test(code)) return err;
+  return new ToolError(
+    `Could not save the invoice PDF at ${path}: ${FS_REASONS[code] ?? code}. Pass another dest (a short relative .pdf name) or check BILLING_MCP_DOWNLOAD_DIR.`,
+  );
+}
+
 /** Resolve `dest` inside `downloadDir`, or refuse with what to do instead. */
 export async function resolveDestination(downloadDir: string, dest: string, overwrite: boolean): Promise<string> {
+  try {
+    return await resolveInside(downloadDir, dest, overwrite);
+  } catch (err) {
+    throw fileSystemFailure(err, dest);
+  }
+}
+
+async function resolveInside(downloadDir: string, dest: string, overwrite: boolean): Promise<string> {
   if (!/\.pdf$/i.test(dest)) throw new ToolError(`dest must name a .pdf file; got "${basename(dest)}".`);
   await mkdir(downloadDir, { recursive: true });
   const root = await realpath(downloadDir);
@@ -54,7 +88,9 @@ export async function writeAtomically(
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.part`);
   const hash = createHash("sha256");
   let bytes = 0;
-  const handle = await open(temp, "wx", 0o600);
+  const handle = await open(temp, "wx", 0o600).catch((err: unknown) => {
+    throw fileSystemFailure(err, target);
+  });
   try {
     await produce(async (chunk) => {
       hash.update(chunk);
@@ -67,7 +103,7 @@ export async function writeAtomically(
   } catch (err) {
     await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw err;
+    throw fileSystemFailure(err, target);
   }
   return { path: target, bytes, sha256: hash.digest("hex") };
 }

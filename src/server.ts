@@ -24,7 +24,57 @@ export interface BillingServerOptions {
 export interface BillingServer {
   server: McpServer;
   viam: ViamConnection;
+  /** Tool calls running now. */
+  readonly inFlight: number;
+  /**
+   * Stop taking tool calls (new ones get a tool error) and wait for those in flight, at most
+   * until the latest of their deadlines plus a grace period. True when all finished.
+   */
+  drain(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** Time a call may still need after its upstream deadline (saving a file, an audit line). */
+const DRAIN_GRACE_MS = 5_000;
+/** Our tools take a handful of arguments; refuse argument objects far larger before validating them. */
+const MAX_TOOL_INPUT_ELEMENTS = 1_000;
+
+/** The tool calls in flight, each with its deadline, so shutdown can let them finish. */
+class InFlightCalls {
+  private readonly deadlines = new Set<{ deadline: number }>();
+  private readonly idle: (() => void)[] = [];
+  draining = false;
+
+  get size(): number {
+    return this.deadlines.size;
+  }
+
+  /** Track one call; returns its `done`. */
+  start(timeoutMs: number): () => void {
+    const entry = { deadline: Date.now() + timeoutMs };
+    this.deadlines.add(entry);
+    return () => {
+      this.deadlines.delete(entry);
+      if (this.deadlines.size === 0) this.idle.splice(0).forEach((wake) => wake());
+    };
+  }
+
+  async drain(): Promise<boolean> {
+    this.draining = true;
+    if (this.deadlines.size > 0) {
+      const latest = Math.max(...[...this.deadlines].map((e) => e.deadline));
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        new Promise<true>((resolve) => this.idle.push(() => resolve(true))),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, latest - Date.now()) + DRAIN_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) return false;
+    }
+    // Let the protocol layer write the last responses (it does so after the handler resolves).
+    await new Promise((resolve) => setImmediate(resolve));
+    return true;
+  }
 }
 
 const sandboxField = z.boolean().describe("True when this is the embedded sandbox's demo data, not real billing.");
@@ -48,8 +98,12 @@ function assertConsistent(tool: ToolDefinition): void {
 }
 
 export function createBillingServer({ config, logger, tools = allTools }: BillingServerOptions): BillingServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: instructions(config) });
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION },
+    { instructions: instructions(config), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS },
+  );
   const viam = new ViamConnection(config, logger);
+  const calls = new InFlightCalls();
 
   for (const tool of tools) {
     assertConsistent(tool);
@@ -63,13 +117,18 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
         annotations: { title: tool.title, readOnlyHint: tool.access === "read", ...tool.annotations },
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+        if (calls.draining) {
+          return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
+        }
         const timeout = typeof args.timeout === "number" ? args.timeout : undefined;
+        const timeoutMs = timeout ? timeout * 1000 : config.defaultTimeoutMs;
+        const done = calls.start(timeoutMs);
         const context: ToolContext = {
           config,
           viam,
           logger,
           signal: extra.signal,
-          timeoutMs: timeout ? timeout * 1000 : config.defaultTimeoutMs,
+          timeoutMs,
           orgId(given) {
             const orgId = given ?? config.defaultOrgId;
             if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");
@@ -85,11 +144,21 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
           };
         } catch (err) {
           return { isError: true, content: [{ type: "text", text: errorMessage(tool, err, logger) }] };
+        } finally {
+          done();
         }
       },
     );
   }
-  return { server, viam, close: () => viam.close() };
+  return {
+    server,
+    viam,
+    get inFlight() {
+      return calls.size;
+    },
+    drain: () => calls.drain(),
+    close: () => viam.close(),
+  };
 }
 
 function isSandbox(tool: ToolDefinition, config: Config): boolean {

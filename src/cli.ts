@@ -8,7 +8,7 @@ import { stderrLogger } from "./logger.js";
 import { createBillingServer, SERVER_VERSION } from "./server.js";
 import { selectTools, UsageError } from "./tool-selection.js";
 
-const HELP = `billing-mcp ${SERVER_VERSION}: MCP server for Viam billing (stdio).
+const HELP = `billing-mcp ${SERVER_VERSION}: MCP server for Viam and Latitude.sh billing (stdio).
 
 Usage:
   billing-mcp [--allow-writes] [--tools LIST]   serve MCP over stdio
@@ -23,8 +23,15 @@ Environment:
   VIAM_API_KEY_ID, VIAM_API_KEY   organization-owner API key (unset: embedded sandbox)
   VIAM_SERVICE_HOST               Viam app URL (default https://app.viam.com)
   VIAM_ORG_ID                     default organization for calls without org_id
+  LATITUDESH_BEARER               Latitude.sh API token (unset: embedded Latitude sandbox)
+  LATITUDESH_SERVER_URL           Latitude.sh API URL (default https://api.latitude.sh)
+  LATITUDESH_PROJECT              default Latitude.sh project (id or slug) for calls without project
   BILLING_MCP_DOWNLOAD_DIR        where invoice PDFs may be saved (default ~/Downloads/billing-mcp)
   BILLING_MCP_LOG_LEVEL           debug, info, warning, error (stderr; default info)
+  BILLING_MCP_AUDIT_LOG           audit log of write attempts (default $XDG_STATE_HOME/billing-mcp/audit.jsonl,
+                                  else ~/.local/state/billing-mcp/audit.jsonl)
+  BILLING_MCP_MAX_CHARGE          largest charge total in USD a write tool may make (default 1000)
+  BILLING_MCP_CONFIRM_TTL_SECONDS how long a confirmation token is valid (default 300)
 `;
 
 function parseCommandLine(argv: string[]) {
@@ -52,7 +59,7 @@ async function serve(options: { allowWrites: boolean; toolSpec: string | undefin
   const tools = selectTools(allTools, { spec: options.toolSpec, allowWrites: options.allowWrites });
   const config = loadConfig();
   const logger = stderrLogger();
-  const billing = createBillingServer({ config, logger, tools });
+  const billing = createBillingServer({ config, logger, tools, allowWrites: options.allowWrites });
   const transport = new StdioServerTransport();
   // Shutdown (stdin closed, SIGTERM, SIGINT): take no new calls, let those in flight finish
   // and answer (bounded by their deadlines), then exit 0. SIGTERM while draining changes
@@ -92,6 +99,8 @@ async function serve(options: { allowWrites: boolean; toolSpec: string | undefin
   await billing.server.connect(transport);
   if (config.viam.kind === "sandbox") logger.log("info", "no Viam credentials set: serving the embedded sandbox (demo data)");
   if (config.viam.kind === "misconfigured") logger.log("warning", config.viam.problem);
+  if (config.latitude.kind === "sandbox") logger.log("info", "no LATITUDESH_BEARER set: Latitude.sh answers come from the embedded sandbox (demo data)");
+  if (config.latitude.kind === "misconfigured") logger.log("warning", config.latitude.problem);
 }
 
 function oneLine(err: unknown): string {

@@ -46,3 +46,26 @@ export const timeoutField = z
   .max(MAX_TIMEOUT_SECONDS, `must be at most ${MAX_TIMEOUT_SECONDS} seconds`)
   .optional()
   .describe("Deadline for the upstream call in seconds (default 30).");
+
+const isWholeCents = (v: number) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6;
+
+/** A USD amount as Viam takes it (a double), in whole cents. */
+export function usdField(description: string) {
+  return z
+    .number()
+    .min(0, "must not be negative")
+    .max(1_000_000_000, "must be at most 1000000000")
+    .refine(isWholeCents, "must be in whole cents (at most 2 decimals)")
+    .describe(description);
+}
+
+/** Free text that ends up in front of a customer (an invoice line, an email); optional. */
+export const optionalTextField = (description: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty (omit it instead)")
+    .max(500, "must be at most 500 characters")
+    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
+    .optional()
+    .describe(description);

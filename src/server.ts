@@ -1,14 +1,19 @@
 // Server bootstrap: one McpServer, the selected tools registered with annotations derived
 // from their access class, and every call wrapped in the same context and error handling.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { CallToolRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { allTools } from "../tools/index.js";
+import { AuditLog } from "./audit-log.js";
 import type { Config } from "./config.js";
+import { ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "./confirmation-gate.js";
 import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
+import { LatitudeClient } from "./latitude-client.js";
 import type { Logger } from "./logger.js";
 import { SANDBOX_NOTICE } from "./render.js";
+import { LATITUDE_SANDBOX_PROJECTS } from "./sandbox/latitude-data.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
 import { ViamConnection } from "./viam-connection.js";
 
@@ -19,11 +24,14 @@ export interface BillingServerOptions {
   config: Config;
   logger: Logger;
   tools?: readonly ToolDefinition[];
+  /** --allow-writes: write tools are served (through the confirmation gate); otherwise calls to them are refused with how to enable them. */
+  allowWrites?: boolean;
 }
 
 export interface BillingServer {
   server: McpServer;
   viam: ViamConnection;
+  latitude: LatitudeClient;
   /** Tool calls running now. */
   readonly inFlight: number;
   /**
@@ -79,15 +87,24 @@ class InFlightCalls {
 
 const sandboxField = z.boolean().describe("True when this is the embedded sandbox's demo data, not real billing.");
 
-export function instructions(config: Config): string {
+export function instructions(config: Config, allowWrites = false): string {
   const lines = [
-    "Billing tools for Viam (usage, invoices, payment method, tiers) over the Viam API. Money is USD; dates are ISO.",
-    "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids.",
+    "Billing tools for Viam (usage, invoices, payment method, tiers) and Latitude.sh (billing usage per project). Money is USD; dates are ISO.",
+    "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids; billing_spend_overview answers 'what are we spending, everywhere, this month?' in one call.",
   ];
+  if (allowWrites) {
+    lines.push(
+      "Write tools (charges, tier and location changes, payment emails) never act on a first call: it returns a preview and a confirmation_token. Show the preview to the user and call again with confirm: true and the token only after the user explicitly agrees.",
+    );
+  }
   if (!config.defaultOrgId) lines.push("No default organization is set: pass org_id.");
   else lines.push(`Default organization: ${config.defaultOrgId} (used when org_id is omitted).`);
   if (config.viam.kind === "sandbox") {
     lines.push("SANDBOX MODE: no Viam credentials are configured, so every answer is demo data from the embedded sandbox, not real billing. Say so when you report figures. Sandbox orgs: org-acme, org-fieldworks, org-orbital, org-fleet, org-empty.");
+  }
+  if (config.defaultLatitudeProject) lines.push(`Default Latitude.sh project: ${config.defaultLatitudeProject} (used when project is omitted).`);
+  if (config.latitude.kind === "sandbox") {
+    lines.push(`LATITUDE SANDBOX: no LATITUDESH_BEARER is configured, so Latitude.sh answers are demo data. Sandbox projects: ${LATITUDE_SANDBOX_PROJECTS.map((p) => `${p.id} (slug ${p.slug})`).join(", ")}.`);
   }
   return lines.join("\n");
 }
@@ -95,26 +112,47 @@ export function instructions(config: Config): string {
 /** Check, as the github MCP server does, that a tool's declared access and hints agree. */
 function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "read" && tool.annotations.destructiveHint) throw new Error(`${tool.name}: a read tool cannot be destructive`);
+  if (tool.access === "write" && typeof tool.preview !== "function") throw new Error(`${tool.name}: a write tool needs a preview`);
 }
 
-export function createBillingServer({ config, logger, tools = allTools }: BillingServerOptions): BillingServer {
+function disabledWriteMessage(name: string): string {
+  return `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
+}
+
+export function createBillingServer({ config, logger, tools = allTools, allowWrites = false }: BillingServerOptions): BillingServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
-    { instructions: instructions(config), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS },
+    { instructions: instructions(config, allowWrites), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS },
   );
   const viam = new ViamConnection(config, logger);
   const calls = new InFlightCalls();
+  const latitude = new LatitudeClient(config, logger);
+  const audit = new AuditLog(config.auditLogPath, config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
+  const gate = new ConfirmationGate({ audit, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
+
+  if (!allowWrites) {
+    const disabled = new Set(allTools.filter((t) => t.access === "write").map((t) => t.name));
+    refuseCalls(server, (name, args) => {
+      if (!disabled.has(name)) return undefined;
+      const { confirmation_token: _token, ...rest } = args ?? {};
+      // Best effort: the refusal stands whether or not it can be recorded.
+      void audit.append({ tool: name, arguments: rest, outcome: "refused", reason: "writes are disabled" }).catch(() => undefined);
+      return disabledWriteMessage(name);
+    });
+  }
 
   for (const tool of tools) {
     assertConsistent(tool);
+    const write = tool.access === "write";
+    if (write && !allowWrites) continue;
     server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: { ...tool.input, timeout: timeoutField },
-        outputSchema: { ...tool.output, sandbox: sandboxField },
-        annotations: { title: tool.title, readOnlyHint: tool.access === "read", ...tool.annotations },
+        inputSchema: { ...tool.input, ...(write ? confirmationFields : {}), timeout: timeoutField },
+        outputSchema: { ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField },
+        annotations: { title: tool.title, readOnlyHint: !write, ...tool.annotations },
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
         if (calls.draining) {
@@ -126,6 +164,7 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
         const context: ToolContext = {
           config,
           viam,
+          latitude,
           logger,
           signal: extra.signal,
           timeoutMs,
@@ -134,10 +173,18 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
             if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");
             return orgId;
           },
+          latitudeProject(given) {
+            const project = given ?? config.defaultLatitudeProject;
+            if (!project) throw new ToolError("project is required: pass project (a Latitude.sh project id or slug), or set LATITUDESH_PROJECT for a default.");
+            return project;
+          },
         };
         try {
-          const result = await tool.run(args as never, context);
-          const sandbox = isSandbox(tool, config);
+          const result =
+            tool.access === "write"
+              ? await gate.handle(tool, args, context, elicitationAsker(server.server, extra))
+              : await tool.run(args as never, context);
+          const sandbox = result.sandbox ?? isSandbox(tool, config);
           return {
             structuredContent: { ...result.structured, sandbox },
             content: [{ type: "text", text: sandbox ? `${SANDBOX_NOTICE}\n${result.text}` : result.text }, ...(result.content ?? [])],
@@ -153,16 +200,39 @@ export function createBillingServer({ config, logger, tools = allTools }: Billin
   return {
     server,
     viam,
+    latitude,
     get inFlight() {
       return calls.size;
     },
     drain: () => calls.drain(),
-    close: () => viam.close(),
+    close: async () => {
+      await Promise.all([viam.close(), latitude.close()]);
+    },
   };
 }
 
+/**
+ * Answers tools/call for some names before McpServer looks them up, which would say only
+ * "Tool X not found". McpServer installs its tools/call handler through the low-level
+ * server's public setRequestHandler when the first tool is registered; we wrap it there.
+ */
+function refuseCalls(server: McpServer, refusal: (name: string, args: Record<string, unknown> | undefined) => string | undefined): void {
+  const lowLevel = server.server;
+  type Install = typeof lowLevel.setRequestHandler;
+  const install: Install = lowLevel.setRequestHandler.bind(lowLevel);
+  lowLevel.setRequestHandler = ((schema: Parameters<Install>[0], handler: Parameters<Install>[1]) => {
+    if (schema !== CallToolRequestSchema) return install(schema, handler);
+    return install(CallToolRequestSchema, async (request, extra) => {
+      const text = refusal(request.params.name, request.params.arguments);
+      return text ? { isError: true, content: [{ type: "text", text }] } : handler(request, extra);
+    });
+  }) as Install;
+}
+
 function isSandbox(tool: ToolDefinition, config: Config): boolean {
-  return (tool.provider === "viam" || tool.provider === "all") && config.viam.kind === "sandbox";
+  const viam = config.viam.kind === "sandbox";
+  const latitude = config.latitude.kind === "sandbox";
+  return tool.provider === "viam" ? viam : tool.provider === "latitude" ? latitude : viam || latitude;
 }
 
 function errorMessage(tool: ToolDefinition, err: unknown, logger: Logger): string {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { startViamSandbox } from "../src/sandbox/viam-sandbox.js";
 import type { ViamSandbox } from "../src/sandbox/viam-sandbox.js";
 
@@ -18,8 +18,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Spawn the built server with exactly `env` (plus PATH and a private HOME) and connect a client. */
-export async function startServer(env: Record<string, string> = {}, args: string[] = []): Promise<RunningServer> {
+/** Spawn the built server with exactly `env` (plus PATH and a private HOME) and connect a client declaring `capabilities`. */
+export async function startServer(env: Record<string, string> = {}, args: string[] = [], capabilities: ClientCapabilities = {}): Promise<RunningServer> {
   const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -29,7 +29,7 @@ export async function startServer(env: Record<string, string> = {}, args: string
   });
   let stderr = "";
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: "billing-mcp-tests", version: "0.0.0" });
+  const client = new Client({ name: "billing-mcp-tests", version: "0.0.0" }, { capabilities });
   await client.connect(transport);
   return { client, stderr: () => stderr, home, close: () => client.close() };
 }

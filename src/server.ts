@@ -109,6 +109,11 @@ export function instructions(config: Config, allowWrites = false): string {
   return lines.join("\n");
 }
 
+/** Every argument a tool takes as served: its own, the confirmation fields of writes, and timeout. */
+export function toolInputShape(tool: ToolDefinition): z.ZodRawShape {
+  return { ...tool.input, ...(tool.access === "write" ? confirmationFields : {}), timeout: timeoutField };
+}
+
 /** Check, as the github MCP server does, that a tool's declared access and hints agree. */
 function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "read" && tool.annotations.destructiveHint) throw new Error(`${tool.name}: a read tool cannot be destructive`);
@@ -150,7 +155,7 @@ export function createBillingServer({ config, logger, tools = allTools, allowWri
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: { ...tool.input, ...(write ? confirmationFields : {}), timeout: timeoutField },
+        inputSchema: toolInputShape(tool),
         outputSchema: { ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField },
         annotations: { title: tool.title, readOnlyHint: !write, ...tool.annotations },
       },

@@ -1,7 +1,8 @@
 // Issue 6: never hang, never crash, never double anything. Deadlines, cancellation, retries,
 // re-authentication, concurrency, shutdown and secrets, through the real MCP client against
 // the built server and the sandbox (faults injected there, effects observed there).
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -19,8 +20,8 @@ let sandbox: ViamSandbox;
 let server: ServerProcess;
 const started: ServerProcess[] = [];
 
-async function spawnServer(extra: Record<string, string> = {}): Promise<ServerProcess> {
-  const s = await startServerProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, ...extra }));
+async function spawnServer(extra: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
+  const s = await startServerProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, ...extra }), args);
   started.push(s);
   return s;
 }
@@ -44,6 +45,8 @@ async function ok(s: ServerProcess, name: string, args: Record<string, unknown> 
   return result;
 }
 const count = (map: Map<string, number>, key: string) => map.get(key) ?? 0;
+/** Successful Authenticate calls the sandbox has answered. */
+const logins = () => count(sandbox.calls, "Authenticate");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(condition: () => boolean, withinMs: number): Promise<boolean> {
   const end = Date.now() + withinMs;
@@ -89,7 +92,7 @@ describe("deadlines", () => {
 
   it("authentication: a caller waits for the shared login only within its own deadline", async () => {
     const fresh = await spawnServer();
-    const authBefore = sandbox.authentications;
+    const authBefore = logins();
     sandbox.faults.authDelayMs = 1_500;
     const t0 = Date.now();
     const patient = call(fresh, "viam_get_available_billing_tiers", { timeout: 10 }).then((r) => ({ r, at: Date.now() - t0 }));
@@ -100,7 +103,7 @@ describe("deadlines", () => {
     expect(h.at).toBeLessThan(1_200);
     expect(p.r.isError, textOf(p.r)).toBeFalsy();
     expect(p.at).toBeGreaterThanOrEqual(1_400);
-    expect(sandbox.authentications - authBefore).toBe(1);
+    expect(logins() - authBefore).toBe(1);
   });
 
   it("authentication: the login's own deadline is the caller's timeout when larger than the default", async () => {
@@ -111,10 +114,10 @@ describe("deadlines", () => {
   });
 
   it("the PDF stream honours the deadline mid-stream and leaves no partial file", async () => {
-    sandbox.faults.pdfChunkDelayMs = 700; // first chunk at 0.7 s, the next one past the deadline
+    sandbox.faults.pdfChunkDelayMs = 300; // the large invoice: three chunks in time, then the deadline
     const abortedBefore = count(sandbox.aborted, "GetInvoicePdf");
     const t0 = Date.now();
-    const result = await call(server, "viam_get_invoice_pdf", { invoice_id: acmeInvoice(), dest: "slow.pdf", timeout: 1 });
+    const result = await call(server, "viam_get_invoice_pdf", { invoice_id: LARGE_INVOICE_ID, dest: "slow.pdf", timeout: 1 });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/did not answer PDF of invoice .* within 1 s/);
     expect(Date.now() - t0).toBeLessThan(2_500);
@@ -148,8 +151,8 @@ describe("cancellation", () => {
     const controller = new AbortController();
     const pending = call(server, "viam_get_invoice_pdf", { invoice_id: LARGE_INVOICE_ID, dest: "large.pdf" }, controller.signal);
     expect(await until(() => count(sandbox.calls, "GetInvoicePdf") === callsBefore + 1, 3_000)).toBe(true);
-    await sleep(400);
-    expect(filesIn(downloads(server)).some((f) => f.endsWith(".part"))).toBe(true); // it was writing
+    expect(await until(() => filesIn(downloads(server)).some((f) => f.endsWith(".part")), 3_000)).toBe(true); // it is writing
+    await sleep(200);
     controller.abort();
     await expect(pending).rejects.toThrow();
     expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
@@ -258,12 +261,12 @@ describe("writes are never retried (ViamConnection against the sandbox, retryabl
 
   it("an expired token: one new login, the write lands exactly once", async () => {
     sandbox.faults.expireTokens();
-    const auth = sandbox.authentications;
+    const auth = logins();
     const calls = count(sandbox.calls, "ChargeOrganization");
     const invoices = fleetInvoices();
     const { invoiceId } = await charge();
     expect(invoiceId).toMatch(/^inv_sbx_/);
-    expect(sandbox.authentications - auth).toBe(1);
+    expect(logins() - auth).toBe(1);
     expect(count(sandbox.calls, "ChargeOrganization") - calls).toBe(1);
     expect(fleetInvoices()).toBe(invoices + 1);
   });
@@ -273,19 +276,19 @@ describe("re-authentication", () => {
   it("an access token expiring mid-session: one new login, the call succeeds", async () => {
     await ok(server, "viam_get_available_billing_tiers");
     sandbox.faults.expireTokens();
-    const auth = sandbox.authentications;
+    const auth = logins();
     await ok(server, "viam_get_current_month_usage");
-    expect(sandbox.authentications - auth).toBe(1);
+    expect(logins() - auth).toBe(1);
     expect(server.stderr()).toMatch(/Viam access token rejected; authenticating again/);
   });
 
   it("30 concurrent calls on an expired token share one new login", async () => {
     await ok(server, "viam_get_available_billing_tiers");
     sandbox.faults.expireTokens();
-    const auth = sandbox.authentications;
+    const auth = logins();
     const results = await Promise.all(Array.from({ length: 30 }, () => call(server, "viam_get_invoices_summary", { limit: 1 })));
     expect(results.filter((r) => r.isError).map(textOf)).toEqual([]);
-    expect(sandbox.authentications - auth).toBe(1);
+    expect(logins() - auth).toBe(1);
   });
 });
 
@@ -293,7 +296,7 @@ describe("concurrency", () => {
   it("100 concurrent calls: all succeed, one login, run in parallel upstream", async () => {
     const fresh = await spawnServer();
     sandbox.faults.delayMs = 300;
-    const auth = sandbox.authentications;
+    const auth = logins();
     const calls: [string, Record<string, unknown>][] = [
       ["viam_get_current_month_usage", {}],
       ["viam_get_org_billing_information", { org_id: ORG.fieldworks }],
@@ -306,7 +309,7 @@ describe("concurrency", () => {
     const elapsed = Date.now() - t0;
     expect(results.filter((r) => r.isError).map(textOf)).toEqual([]);
     expect(elapsed).toBeLessThan(5_000); // sequentially: 100 x 300 ms = 30 s
-    expect(sandbox.authentications - auth).toBe(1);
+    expect(logins() - auth).toBe(1);
     expect(fresh.stderr().match(/authenticated to/g)).toHaveLength(1);
     console.info(`100 concurrent calls, 300 ms upstream each: ${elapsed} ms`);
   });
@@ -340,6 +343,28 @@ describe("shutdown", () => {
       expect(s.stderr()).not.toMatch(STACK_TRACE);
     });
   }
+
+  it("SIGTERM during a confirmed charge: the charge lands once, both audit lines are written, then exit 0", async () => {
+    const audit = join(mkdtempSync(join(tmpdir(), "billing-mcp-audit-")), "audit.jsonl");
+    const s = await spawnServer({ BILLING_MCP_AUDIT_LOG: audit }, ["--allow-writes"]);
+    const args = { org_id_to_charge: ORG.fieldworks, subtotal: 42, tax: 0 };
+    const preview = await ok(s, "viam_charge_organization", args);
+    const token = (preview.structuredContent as { confirmation_token: string }).confirmation_token;
+    sandbox.faults.delayMs = 1_500;
+    const before = count(sandbox.calls, "ChargeOrganization");
+    const invoices = sandbox.state.orgs.get(ORG.fieldworks)!.invoices.length;
+    const charging = call(s, "viam_charge_organization", { ...args, confirm: true, confirmation_token: token });
+    expect(await until(() => count(sandbox.calls, "ChargeOrganization") === before + 1, 3_000)).toBe(true);
+    s.child.kill("SIGTERM");
+    const result = await charging;
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ status: "executed" });
+    expect(await s.exited).toEqual({ code: 0, signal: null });
+    expect(count(sandbox.calls, "ChargeOrganization") - before).toBe(1);
+    expect(sandbox.state.orgs.get(ORG.fieldworks)!.invoices.length).toBe(invoices + 1);
+    const outcomes = readFileSync(audit, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as { outcome: string }).outcome);
+    expect(outcomes).toEqual(["previewed", "attempt", "executed"]);
+  });
 
   it("an idle server exits 0 at once on SIGTERM", async () => {
     const s = await spawnServer();

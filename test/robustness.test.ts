@@ -106,6 +106,15 @@ describe("deadlines", () => {
     expect(logins() - authBefore).toBe(1);
   });
 
+  it("authentication: the embedded sandbox (no credentials) logs in the same way", async () => {
+    const embedded = await startServerProcess();
+    started.push(embedded);
+    const result = await call(embedded, "viam_get_available_billing_tiers", { timeout: 5 });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ sandbox: true });
+    expect(embedded.stderr()).toMatch(/authenticated to the embedded sandbox/);
+  });
+
   it("authentication: the login's own deadline is the caller's timeout when larger than the default", async () => {
     const fresh = await spawnServer();
     await ok(fresh, "viam_get_available_billing_tiers", { timeout: 90 });

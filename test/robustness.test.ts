@@ -93,16 +93,16 @@ describe("deadlines", () => {
   it("authentication: a caller waits for the shared login only within its own deadline", async () => {
     const fresh = await spawnServer();
     const authBefore = logins();
-    sandbox.faults.authDelayMs = 1_500;
+    sandbox.faults.authDelayMs = 2_000;
     const t0 = Date.now();
     const patient = call(fresh, "viam_get_available_billing_tiers", { timeout: 10 }).then((r) => ({ r, at: Date.now() - t0 }));
     const hasty = call(fresh, "viam_get_current_month_usage", { timeout: 0.4 }).then((r) => ({ r, at: Date.now() - t0 }));
     const [p, h] = await Promise.all([patient, hasty]);
     expect(h.r.isError).toBe(true);
     expect(textOf(h.r)).toMatch(/did not answer usage of org "org-acme" within 0.4 s/);
-    expect(h.at).toBeLessThan(1_200);
+    expect(h.at).toBeLessThan(1_500); // long before the login ends
     expect(p.r.isError, textOf(p.r)).toBeFalsy();
-    expect(p.at).toBeGreaterThanOrEqual(1_400);
+    expect(p.at).toBeGreaterThanOrEqual(1_900);
     expect(logins() - authBefore).toBe(1);
   });
 
@@ -207,7 +207,7 @@ describe("retries (read-only calls)", () => {
     const elapsed = Date.now() - t0;
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^Viam is unavailable for invoices of org "org-acme" \(Viam said: sandbox: injected outage\)\. Check VIAM_SERVICE_HOST/);
-    expect(elapsed).toBeLessThan(1_300);
+    expect(elapsed).toBeLessThan(1_800);
     const attempts = count(sandbox.calls, "GetInvoicesSummary") - before;
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(attempts).toBeLessThanOrEqual(5);

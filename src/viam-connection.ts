@@ -92,7 +92,8 @@ export class ViamConnection {
    * Runs `attempt` with the shared session under the call's deadline and abort signal:
    * waiting for authentication counts against the deadline and stops on cancellation;
    * retryable calls are retried on UNAVAILABLE / RESOURCE_EXHAUSTED with exponential
-   * backoff and jitter while the deadline allows; an UNAUTHENTICATED answer after a working
+   * backoff and jitter while the deadline allows, and so is a login that meets them (for any
+   * call: nothing was sent yet); an UNAUTHENTICATED answer after a working
    * session means the token expired: authenticate once more and repeat the call once
    * (safe for writes too: the server refused before acting).
    */
@@ -104,6 +105,16 @@ export class ViamConnection {
     const deadline = Date.now() + options.timeoutMs;
     const cancelled = () => new ToolError(`The request for ${options.what} was cancelled.`, Code.Canceled);
     const timedOut = () => describeViamFailure({ code: Code.DeadlineExceeded, rawMessage: "" }, options.what, options.timeoutMs);
+    /** On UNAVAILABLE / RESOURCE_EXHAUSTED, wait out the backoff if attempts and the deadline allow; true: try again. */
+    const backOff = async (err: unknown, tries: number, what: string): Promise<boolean> => {
+      const code = asRpcFailure(err)?.code;
+      if ((code !== Code.Unavailable && code !== Code.ResourceExhausted) || tries >= RETRY_MAX_ATTEMPTS) return false;
+      const backoff = RETRY_BASE_MS * 2 ** (tries - 1) * (0.5 + Math.random());
+      if (Date.now() + backoff >= deadline) return false;
+      this.logger.log("debug", `retrying ${what ? `${what} ` : ""}${options.what} after ${Code[code]} in ${Math.round(backoff)} ms`);
+      await sleep(backoff, options.signal);
+      return true;
+    };
     let reauthenticated = false;
     for (let tries = 1; ; tries++) {
       if (options.signal?.aborted) throw cancelled();
@@ -114,6 +125,8 @@ export class ViamConnection {
         session = await waitFor(pending, deadline - Date.now(), options.signal);
       } catch (err) {
         if (options.signal?.aborted) throw cancelled();
+        // The login is safe to repeat, for reads and writes alike: nothing was sent yet.
+        if (await backOff(err, tries, "the login for")) continue;
         throw describeViamFailure(err, options.what, options.timeoutMs);
       }
       const remaining = deadline - Date.now();
@@ -135,15 +148,7 @@ export class ViamConnection {
           }
           continue;
         }
-        const transient = failure?.code === Code.Unavailable || failure?.code === Code.ResourceExhausted;
-        if (options.retryable && transient && tries < RETRY_MAX_ATTEMPTS && mayRepeat()) {
-          const backoff = RETRY_BASE_MS * 2 ** (tries - 1) * (0.5 + Math.random());
-          if (Date.now() + backoff < deadline) {
-            this.logger.log("debug", `retrying ${options.what} after ${Code[failure.code]} in ${Math.round(backoff)} ms`);
-            await sleep(backoff, options.signal);
-            continue;
-          }
-        }
+        if (options.retryable && mayRepeat() && (await backOff(err, tries, ""))) continue;
         throw describeViamFailure(err, options.what, options.timeoutMs);
       }
     }

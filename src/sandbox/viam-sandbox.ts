@@ -43,6 +43,8 @@ export interface SandboxFaults {
   delayMs: number;
   /** Authenticate waits this long before answering (stops when the caller gives up). */
   authDelayMs: number;
+  /** The next N Authenticate calls fail with UNAVAILABLE. */
+  authUnavailableNext: number;
   /** GetInvoicePdf waits this long before each chunk (stops when the caller gives up). */
   pdfChunkDelayMs: number;
   /** The next N billing RPCs fail with UNAVAILABLE. */
@@ -98,6 +100,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   const faults: SandboxFaults = {
     delayMs: 0,
     authDelayMs: 0,
+    authUnavailableNext: 0,
     pdfChunkDelayMs: 0,
     unavailableNext: 0,
     resourceExhaustedNext: 0,
@@ -107,7 +110,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       liveTokens.clear();
     },
     reset() {
-      Object.assign(faults, { delayMs: 0, authDelayMs: 0, pdfChunkDelayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
+      Object.assign(faults, { delayMs: 0, authDelayMs: 0, authUnavailableNext: 0, pdfChunkDelayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
     },
   };
 
@@ -304,6 +307,10 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       async authenticate(req, ctx) {
         deadlines.set("Authenticate", ctx.timeoutMs());
         if (faults.authDelayMs > 0) await wait("Authenticate", faults.authDelayMs, ctx.signal);
+        if (faults.authUnavailableNext > 0) {
+          faults.authUnavailableNext--;
+          fail(Code.Unavailable, "sandbox: injected login outage");
+        }
         const { entity, credentials } = req as unknown as AuthenticateRequestF;
         if (entity !== apiKeyId || credentials?.type !== "api-key" || credentials.payload !== apiKey) {
           fail(Code.Unauthenticated, "invalid API key");

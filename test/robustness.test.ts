@@ -220,6 +220,16 @@ describe("retries (read-only calls)", () => {
     expect(Date.now() - t1).toBeLessThan(4_000); // backoff 0.1+0.2+0.4+0.8 s, jitter x0.5-1.5
   });
 
+  it("a login during an outage is retried like a read", async () => {
+    const fresh = await spawnServer();
+    sandbox.faults.authUnavailableNext = 2;
+    const before = logins();
+    await ok(fresh, "viam_get_available_billing_tiers");
+    expect(logins() - before).toBe(1);
+    expect(sandbox.faults.authUnavailableNext).toBe(0);
+    expect(fresh.stderr()).toMatch(/retrying the login for available billing tiers after Unavailable/);
+  });
+
   it("the PDF stream is not retried", async () => {
     sandbox.faults.unavailableNext = 1;
     const before = count(sandbox.calls, "GetInvoicePdf");
@@ -256,6 +266,20 @@ describe("writes are never retried (ViamConnection against the sandbox, retryabl
       sandbox.faults.reset();
     }
     expect(logs.join("\n")).not.toMatch(/retrying a charge/);
+  });
+
+  it("a login outage before a write is retried (nothing was sent); the write goes out once", async () => {
+    const config = loadConfig({ VIAM_SERVICE_HOST: sandbox.url, VIAM_API_KEY_ID: sandbox.apiKeyId, VIAM_API_KEY: sandbox.apiKey });
+    const fresh = new ViamConnection(config, { log: () => undefined });
+    try {
+      sandbox.faults.authUnavailableNext = 1;
+      const calls = count(sandbox.calls, "ChargeOrganization");
+      await fresh.unary("chargeOrganization", { orgIdToCharge: ORG.fleet, subtotal: 3, tax: 0 }, { what: "a charge", timeoutMs: 5_000, retryable: false });
+      expect(count(sandbox.calls, "ChargeOrganization") - calls).toBe(1);
+      expect(sandbox.faults.authUnavailableNext).toBe(0);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it("a write past its deadline is not repeated", async () => {

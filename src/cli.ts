@@ -27,6 +27,7 @@ Environment:
   LATITUDESH_SERVER_URL           Latitude.sh API URL (default https://api.latitude.sh)
   LATITUDESH_PROJECT              default Latitude.sh project (id or slug) for calls without project
   BILLING_MCP_DOWNLOAD_DIR        where invoice PDFs may be saved (default ~/Downloads/billing-mcp)
+  BILLING_MCP_RESOURCE_MAX_BYTES  largest invoice PDF served as an MCP resource (default 5242880)
   BILLING_MCP_LOG_LEVEL           debug, info, warning, error (stderr; default info)
   BILLING_MCP_AUDIT_LOG           audit log of write attempts (default $XDG_STATE_HOME/billing-mcp/audit.jsonl,
                                   else ~/.local/state/billing-mcp/audit.jsonl)

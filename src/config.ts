@@ -20,6 +20,8 @@ export interface Config {
   /** LATITUDESH_PROJECT: project id or slug used when a call names none. */
   defaultLatitudeProject: string | undefined;
   defaultTimeoutMs: number;
+  /** An invoice PDF larger than this is not served as an MCP resource (the tool saves it instead). */
+  resourceMaxBytes: number;
   /** Invoice PDFs are only ever written inside this directory. */
   downloadDir: string;
   /** Every write attempt is appended here (JSON lines) before and after its RPC. */
@@ -35,6 +37,7 @@ export const DEFAULT_LATITUDE_URL = "https://api.latitude.sh";
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_MAX_CHARGE_USD = 1000;
 export const DEFAULT_CONFIRM_TTL_SECONDS = 300;
+export const DEFAULT_RESOURCE_MAX_BYTES = 5 * 1024 * 1024;
 
 type Env = Record<string, string | undefined>;
 
@@ -64,6 +67,7 @@ export function loadConfig(env: Env = process.env): Config {
     latitude: latitudeTarget(env),
     defaultLatitudeProject: nonEmpty(env.LATITUDESH_PROJECT),
     defaultTimeoutMs: DEFAULT_TIMEOUT_SECONDS * 1000,
+    resourceMaxBytes: Math.ceil(positiveNumber(env, "BILLING_MCP_RESOURCE_MAX_BYTES", DEFAULT_RESOURCE_MAX_BYTES)),
     downloadDir: resolve(nonEmpty(env.BILLING_MCP_DOWNLOAD_DIR) ?? join(homedir(), "Downloads", "billing-mcp")),
     auditLogPath: resolve(nonEmpty(env.BILLING_MCP_AUDIT_LOG) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(homedir(), ".local", "state"), "billing-mcp", "audit.jsonl")),
     maxChargeUsd: positiveNumber(env, "BILLING_MCP_MAX_CHARGE", DEFAULT_MAX_CHARGE_USD),
@@ -82,7 +86,7 @@ function latitudeTarget(env: Env): LatitudeTarget {
   return { kind: "live", serverUrl, token };
 }
 
-// A limit that guards money must not silently fall back to a default when mistyped.
+// A limit must not silently fall back to a default when mistyped.
 function positiveNumber(env: Env, name: string, fallback: number): number {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return fallback;

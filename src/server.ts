@@ -10,6 +10,7 @@ import type { Config } from "./config.js";
 import { ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "./confirmation-gate.js";
 import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
+import { registerInvoiceResources } from "./invoice-resources.js";
 import { LatitudeClient } from "./latitude-client.js";
 import type { Logger } from "./logger.js";
 import { SANDBOX_NOTICE } from "./render.js";
@@ -202,6 +203,8 @@ export function createBillingServer({ config, logger, tools = allTools, allowWri
       },
     );
   }
+  // The resources are the PDF tool's other face (and point to it when too large): served with it.
+  if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
   return {
     server,
     viam,

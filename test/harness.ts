@@ -15,6 +15,8 @@ export interface RunningServer {
   client: Client;
   stderr: () => string;
   home: string;
+  /** The server process, e.g. to read /proc/<pid>/status. */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ export async function startServer(env: Record<string, string> = {}, args: string
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: "billing-mcp-tests", version: "0.0.0" }, { capabilities });
   await client.connect(transport);
-  return { client, stderr: () => stderr, home, close: () => client.close() };
+  return { client, stderr: () => stderr, home, pid: transport.pid ?? -1, close: () => client.close() };
 }
 
 /** Environment that points the server at a sandbox as if it were the real Viam app. */

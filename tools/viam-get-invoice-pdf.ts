@@ -8,7 +8,7 @@ export default defineTool({
   name: "viam_get_invoice_pdf",
   title: "Save a Viam invoice PDF",
   description:
-    "Downloads an invoice's PDF and saves it inside the download directory (BILLING_MCP_DOWNLOAD_DIR). Returns the saved path, size in bytes and SHA-256. Get invoice ids from viam_get_invoices_summary.",
+    "Downloads an invoice's PDF and saves it inside the download directory (BILLING_MCP_DOWNLOAD_DIR); an existing file is replaced only with overwrite: true. Returns the saved path, size in bytes and SHA-256. Get invoice ids from viam_get_invoices_summary.",
   access: "read",
   provider: "viam",
   // Reads from Viam; writes only a new local file inside the download directory.
@@ -31,7 +31,7 @@ export default defineTool({
   async run({ invoice_id, org_id, dest, overwrite = false }, ctx) {
     const orgId = ctx.orgId(org_id);
     const target = await resolveDestination(ctx.config.downloadDir, dest ?? stableInvoiceFileName(orgId, invoice_id), overwrite);
-    const saved = await writeAtomically(target, (write) =>
+    const saved = await writeAtomically(target, overwrite, (write) =>
       ctx.viam.streamInvoicePdf(
         { id: invoice_id, orgId },
         { what: `PDF of invoice "${invoice_id}" of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },

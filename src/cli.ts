@@ -148,18 +148,41 @@ function announceTarget(config: Config, logger: Logger): void {
 async function serve(cl: CommandLine): Promise<void> {
   const { config, logger, billing } = buildServer(cl, selected(cl));
   const transport = new StdioServerTransport();
+  // Shutdown (stdin closed, SIGTERM, SIGINT): take no new calls, let those in flight finish
+  // and answer (bounded by their deadlines), then exit 0. SIGTERM while draining changes
+  // nothing (a charge in flight should land and be audited); a second Ctrl-C exits at once.
   let closing = false;
-  const shutdown = async () => {
+  const shutdown = async (why: string, exitCode = 0) => {
     if (closing) return;
     closing = true;
+    const busy = billing.inFlight;
+    logger.log(busy ? "info" : "debug", `${why}: shutting down${busy ? `, finishing ${busy} call(s) in flight` : ""}`);
+    const finished = await billing.drain();
+    if (!finished) logger.log("warning", `calls still running at their deadline were abandoned (${billing.inFlight})`);
+    await flushStdout();
     await billing.server.close().catch(() => undefined);
     await billing.close();
-    process.exit(0);
+    process.exit(finished ? exitCode : 1);
   };
-  transport.onclose = () => void shutdown();
-  process.stdin.on("end", () => void shutdown());
-  process.on("SIGTERM", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing && signal === "SIGINT") {
+      logger.log("warning", `${signal} again: exiting without waiting for calls in flight`);
+      process.exit(1);
+    }
+    void shutdown(signal);
+  };
+  transport.onclose = () => void shutdown("connection closed");
+  process.stdin.on("end", () => void shutdown("stdin closed"));
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  // The client went away while we were answering (EPIPE): nothing more can be delivered.
+  process.stdout.on("error", () => void shutdown("stdout closed"));
+  // Last line of defence: one redacted line on stderr, never a stack trace.
+  process.on("unhandledRejection", (reason) => logger.log("error", `internal error (still serving): ${oneLine(reason)}`));
+  process.on("uncaughtException", (err) => {
+    logger.log("error", `internal error: ${oneLine(err)}`);
+    void shutdown("internal error", 1);
+  });
   await billing.server.connect(transport);
   announceTarget(config, logger);
 }
@@ -205,6 +228,19 @@ async function callOnce(cl: CommandLine): Promise<{ out: string } | { err: strin
 /** Write, wait until it is flushed (stdout may be a pipe), then exit. */
 function finish(stream: NodeJS.WriteStream, text: string, code: number): void {
   stream.write(text, () => process.exit(code));
+}
+
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.split("\n")[0] ?? "";
+}
+
+function flushStdout(): Promise<void> {
+  if (process.stdout.writableLength === 0 || process.stdout.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 2_000);
+    process.stdout.once("drain", () => (clearTimeout(timer), resolve()));
+  });
 }
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { z } from "zod";
 import type { AuditEntry, AuditLog } from "./audit-log.js";
 import { ToolError } from "./errors.js";
+import { boundedText } from "./fields.js";
 import type { Logger } from "./logger.js";
 import { usd } from "./render.js";
 import type { ToolContext, ToolResult, WritePreview, WriteToolDefinition } from "./tool-definition.js";
@@ -19,10 +20,7 @@ export const confirmationFields = {
     .boolean()
     .optional()
     .describe("Set true only after the user has seen this call's preview and agreed to it; pass it with confirmation_token. Without it the call only previews."),
-  confirmation_token: z
-    .string()
-    .min(1)
-    .max(200)
+  confirmation_token: boundedText(200)
     .optional()
     .describe("The token returned by the preview of exactly these arguments. Works once, expires after a few minutes."),
 };

@@ -37,7 +37,57 @@ export interface BillingServer {
   server: McpServer;
   viam: ViamConnection;
   latitude: LatitudeClient;
+  /** Tool calls running now. */
+  readonly inFlight: number;
+  /**
+   * Stop taking tool calls (new ones get a tool error) and wait for those in flight, at most
+   * until the latest of their deadlines plus a grace period. True when all finished.
+   */
+  drain(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** Time a call may still need after its upstream deadline (saving a file, an audit line). */
+const DRAIN_GRACE_MS = 5_000;
+/** Our tools take a handful of arguments; refuse argument objects far larger before validating them. */
+const MAX_TOOL_INPUT_ELEMENTS = 1_000;
+
+/** The tool calls in flight, each with its deadline, so shutdown can let them finish. */
+class InFlightCalls {
+  private readonly deadlines = new Set<{ deadline: number }>();
+  private readonly idle: (() => void)[] = [];
+  draining = false;
+
+  get size(): number {
+    return this.deadlines.size;
+  }
+
+  /** Track one call; returns its `done`. */
+  start(timeoutMs: number): () => void {
+    const entry = { deadline: Date.now() + timeoutMs };
+    this.deadlines.add(entry);
+    return () => {
+      this.deadlines.delete(entry);
+      if (this.deadlines.size === 0) this.idle.splice(0).forEach((wake) => wake());
+    };
+  }
+
+  async drain(): Promise<boolean> {
+    this.draining = true;
+    if (this.deadlines.size > 0) {
+      const latest = Math.max(...[...this.deadlines].map((e) => e.deadline));
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        new Promise<true>((resolve) => this.idle.push(() => resolve(true))),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, latest - Date.now()) + DRAIN_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) return false;
+    }
+    // Let the protocol layer write the last responses (it does so after the handler resolves).
+    await new Promise((resolve) => setImmediate(resolve));
+    return true;
+  }
 }
 
 const sandboxField = z.boolean().describe("True when this is the embedded sandbox's demo data, not real billing.");
@@ -64,6 +114,11 @@ export function instructions(config: Config, allowWrites = false): string {
   return lines.join("\n");
 }
 
+/** Every argument a tool takes as served: its own, the confirmation fields of writes, and timeout. */
+export function toolInputShape(tool: ToolDefinition): z.ZodRawShape {
+  return { ...tool.input, ...(tool.access === "write" ? confirmationFields : {}), timeout: timeoutField };
+}
+
 /** Check, as the github MCP server does, that a tool's declared access and hints agree. */
 function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "read" && tool.annotations.destructiveHint) throw new Error(`${tool.name}: a read tool cannot be destructive`);
@@ -75,9 +130,13 @@ function disabledWriteMessage(name: string): string {
 }
 
 export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false }: BillingServerOptions): BillingServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: instructions(config, allowWrites), capabilities: { logging: {} } });
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION },
+    { instructions: instructions(config, allowWrites), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
+  );
   const logger = withSinks(stderr, mcpLogSink(server.server));
   const viam = new ViamConnection(config, logger);
+  const calls = new InFlightCalls();
   const latitude = new LatitudeClient(config, logger);
   const audit = new AuditLog(config.auditLogPath, config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
   const gate = new ConfirmationGate({ audit, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
@@ -102,19 +161,24 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: { ...tool.input, ...(write ? confirmationFields : {}), timeout: timeoutField },
+        inputSchema: toolInputShape(tool),
         outputSchema: { ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField },
         annotations: { title: tool.title, readOnlyHint: !write, ...tool.annotations },
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+        if (calls.draining) {
+          return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
+        }
         const timeout = typeof args.timeout === "number" ? args.timeout : undefined;
+        const timeoutMs = timeout ? timeout * 1000 : config.defaultTimeoutMs;
+        const done = calls.start(timeoutMs);
         const context: ToolContext = {
           config,
           viam,
           latitude,
           logger,
           signal: extra.signal,
-          timeoutMs: timeout ? timeout * 1000 : config.defaultTimeoutMs,
+          timeoutMs,
           progress: progressReporter(extra, logger),
           orgId(given) {
             const orgId = given ?? config.defaultOrgId;
@@ -139,6 +203,8 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
           };
         } catch (err) {
           return { isError: true, content: [{ type: "text", text: errorMessage(tool, err, logger) }] };
+        } finally {
+          done();
         }
       },
     );
@@ -150,6 +216,10 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
     server,
     viam,
     latitude,
+    get inFlight() {
+      return calls.size;
+    },
+    drain: () => calls.drain(),
     close: async () => {
       await Promise.all([viam.close(), latitude.close()]);
     },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idField, optionalIdField } from "../src/fields.js";
+import { boundedText, idField, optionalIdField } from "../src/fields.js";
 import { dateTime, usdFromCents } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 
@@ -38,7 +38,7 @@ export default defineTool({
       .max(100)
       .optional()
       .describe("Only these products (ids as this tool lists them); sent as repeated filter[products][]."),
-    plan: z.string().trim().min(1).max(128).optional().describe("Only usage of this plan name, e.g. c2-small-x86; sent as filter[plan]."),
+    plan: boundedText(128).optional().describe("Only usage of this plan name, e.g. c2-small-x86; sent as filter[plan]."),
   },
   output: {
     project: z.object({ id: z.string(), slug: z.string().nullable(), name: z.string().nullable() }),

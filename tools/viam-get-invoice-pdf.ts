@@ -1,6 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { idField, orgIdField } from "../src/fields.js";
+import { boundedText, idField, orgIdField } from "../src/fields.js";
 import { resolveDestination, stableInvoiceFileName, writeAtomically } from "../src/invoice-download.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 
@@ -18,10 +18,7 @@ export default defineTool({
   input: {
     invoice_id: idField("Invoice id, from viam_get_invoices_summary."),
     org_id: orgIdField,
-    dest: z
-      .string()
-      .min(1)
-      .max(1024)
+    dest: boundedText(1024)
       .optional()
       .describe("Where to save: a .pdf path inside the download directory (relative paths are taken inside it). Default: a stable name from org and invoice id."),
     overwrite: z.boolean().optional().describe("Replace an existing file at dest (default false)."),

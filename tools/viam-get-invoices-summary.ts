@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { orgIdField } from "../src/fields.js";
+import { boundedText, orgIdField } from "../src/fields.js";
 import { cents, money, usd } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import { invoicesNewestFirst, invoiceSchema, isUnpaid } from "../src/viam-invoices.js";
@@ -17,11 +17,7 @@ export default defineTool({
   annotations: READ_ONLY,
   input: {
     org_id: orgIdField,
-    status: z
-      .string()
-      .trim()
-      .min(1)
-      .max(64)
+    status: boundedText(64)
       .optional()
       .describe("Only invoices with this exact status (e.g. paid, outstanding), or 'unpaid' for every invoice not paid."),
     limit: z.number().int().min(1).max(500).optional().describe(`How many of the most recent matching invoices to show (default ${DEFAULT_LIMIT}, max 500).`),

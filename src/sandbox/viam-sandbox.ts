@@ -26,6 +26,12 @@ export interface ViamSandbox {
   apiKey: string;
   /** RPC name (e.g. "ChargeOrganization") -> times it reached a handler after authentication; "Authenticate" counts successful logins. */
   calls: Map<string, number>;
+  /** RPC name (Authenticate included) -> handlers that saw their ctx.signal abort while still working (caller cancelled, deadline passed). */
+  aborted: Map<string, number>;
+  /** RPC name -> the deadline (ms left) the last such call arrived with; undefined: it carried none. */
+  deadlines: Map<string, number | undefined>;
+  /** Every access token issued so far (for tests that check no token ever leaks). */
+  readonly issuedTokens: readonly string[];
   faults: SandboxFaults;
   /** The mutable data, so tests can inspect side effects. */
   state: SandboxState;
@@ -35,6 +41,12 @@ export interface ViamSandbox {
 export interface SandboxFaults {
   /** Every billing RPC waits this long before answering (stops when the caller gives up). */
   delayMs: number;
+  /** Authenticate waits this long before answering (stops when the caller gives up). */
+  authDelayMs: number;
+  /** The next N Authenticate calls fail with UNAVAILABLE. */
+  authUnavailableNext: number;
+  /** GetInvoicePdf waits this long before each chunk (stops when the caller gives up). */
+  pdfChunkDelayMs: number;
   /** The next N billing RPCs fail with UNAVAILABLE. */
   unavailableNext: number;
   /** The next N billing RPCs fail with RESOURCE_EXHAUSTED. */
@@ -77,10 +89,19 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   const state = createSandboxState();
   const calls = new Map<string, number>();
   const count = (rpc: string) => calls.set(rpc, (calls.get(rpc) ?? 0) + 1);
+  const aborted = new Map<string, number>();
+  const deadlines = new Map<string, number | undefined>();
+  const issuedTokens: string[] = [];
+  /** Wait `ms`; if the caller goes away meanwhile, count it for `rpc` and fail as a server would. */
+  const wait = (rpc: string, ms: number, signal: AbortSignal) =>
+    abortableDelay(ms, signal, () => aborted.set(rpc, (aborted.get(rpc) ?? 0) + 1));
   const liveTokens = new Set<string>();
   const expiredTokens = new Set<string>();
   const faults: SandboxFaults = {
     delayMs: 0,
+    authDelayMs: 0,
+    authUnavailableNext: 0,
+    pdfChunkDelayMs: 0,
     unavailableNext: 0,
     resourceExhaustedNext: 0,
     cutPdfStreamAfterChunks: null,
@@ -89,7 +110,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       liveTokens.clear();
     },
     reset() {
-      Object.assign(faults, { delayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
+      Object.assign(faults, { delayMs: 0, authDelayMs: 0, authUnavailableNext: 0, pdfChunkDelayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
     },
   };
 
@@ -99,7 +120,8 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       /^Bearer\s+(\S+)$/i.exec(ctx.requestHeader.get("authorization") ?? "")?.[1] ?? fail(Code.Unauthenticated, "missing authorization: Bearer token");
     if (!liveTokens.has(token)) fail(Code.Unauthenticated, expiredTokens.has(token) ? "access token expired" : "invalid access token");
     count(rpc);
-    if (faults.delayMs > 0) await abortableDelay(faults.delayMs, ctx.signal);
+    deadlines.set(rpc, ctx.timeoutMs());
+    if (faults.delayMs > 0) await wait(rpc, faults.delayMs, ctx.signal);
     if (faults.unavailableNext > 0) {
       faults.unavailableNext--;
       fail(Code.Unavailable, "sandbox: injected outage");
@@ -203,6 +225,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       let sent = 0;
       // One 64 KiB chunk at a time; connect-node awaits the socket's drain between writes.
       for (const chunk of pdfChunks(invoicePdf(o, invoice))) {
+        if (faults.pdfChunkDelayMs > 0) await wait("GetInvoicePdf", faults.pdfChunkDelayMs, ctx.signal);
         if (ctx.signal.aborted) return;
         const cut = faults.cutPdfStreamAfterChunks;
         if (cut !== null && sent >= cut) fail(Code.Internal, "sandbox: injected stream failure");
@@ -281,7 +304,13 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
 
   const routes = (router: ConnectRouter) => {
     router.service(AuthService, {
-      authenticate(req) {
+      async authenticate(req, ctx) {
+        deadlines.set("Authenticate", ctx.timeoutMs());
+        if (faults.authDelayMs > 0) await wait("Authenticate", faults.authDelayMs, ctx.signal);
+        if (faults.authUnavailableNext > 0) {
+          faults.authUnavailableNext--;
+          fail(Code.Unavailable, "sandbox: injected login outage");
+        }
         const { entity, credentials } = req as unknown as AuthenticateRequestF;
         if (entity !== apiKeyId || credentials?.type !== "api-key" || credentials.payload !== apiKey) {
           fail(Code.Unauthenticated, "invalid API key");
@@ -289,6 +318,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
         count("Authenticate");
         const accessToken = randomBytes(32).toString("base64url");
         liveTokens.add(accessToken);
+        issuedTokens.push(accessToken);
         return { accessToken };
       },
     });
@@ -309,6 +339,9 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     apiKeyId,
     apiKey,
     calls,
+    aborted,
+    deadlines,
+    issuedTokens,
     faults,
     state,
     close: () =>
@@ -321,10 +354,11 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
 }
 
 /** Wait `ms`, but give up as soon as the call is cancelled or its deadline passes. */
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+function abortableDelay(ms: number, signal: AbortSignal, onGiveUp: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
+      onGiveUp();
       reject(new ConnectError("the caller gave up", Code.Canceled));
     };
     const timer = setTimeout(() => {

@@ -1,15 +1,14 @@
-// The one Viam connection of a server process: authenticates lazily on first use (API key ->
-// bearer token with proto.rpc.v1.AuthService/Authenticate over gRPC-web, under a deadline),
-// shares the session across concurrent calls, and speaks the full current proto
-// (src/viam-proto.ts) over @viamrobotics/sdk's transport for that token.
+// The one Viam connection of a server process: authenticates through @viamrobotics/sdk
+// (API key -> bearer token over gRPC-web) lazily on first use, shares the session across
+// concurrent calls, and speaks the full current proto (src/viam-proto.ts) over the SDK's
+// authenticated transport.
 import { createPromiseClient } from "@connectrpc/connect";
 import type { PromiseClient, Transport } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
-import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import type { Config } from "./config.js";
 import { asRpcFailure, describeViamFailure, registerSecret, ToolError } from "./errors.js";
 import type { Logger } from "./logger.js";
-import { AuthService, BillingService } from "./viam-proto.js";
+import { BillingService } from "./viam-proto.js";
 import type { MsgType } from "./viam-proto.js";
 import type { ViamSandbox } from "./sandbox/viam-sandbox.js";
 
@@ -174,21 +173,17 @@ export class ViamConnection {
   private async authenticate(timeoutMs: number): Promise<Session> {
     const deadline = Date.now() + timeoutMs;
     const target = await this.resolveTarget();
-    // The SDK's own API-key login takes no deadline or signal, so we make that one RPC
-    // ourselves, exactly as the SDK does (entity = key id, credentials type "api-key"), and
-    // hand the SDK the token: every RPC, Authenticate included, then carries a deadline.
-    const auth = createPromiseClient(AuthService, createGrpcWebTransport({ baseUrl: target.serviceHost, httpVersion: "1.1" }));
-    const { accessToken } = await auth.authenticate(
-      { entity: target.apiKeyId, credentials: { type: "api-key", payload: target.apiKey } },
-      { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.closing.signal },
-    );
-    if (!accessToken) throw new ToolError("Viam answered the authentication without an access token. Check VIAM_SERVICE_HOST.", Code.Unauthenticated);
-    registerSecret(accessToken);
+    // The SDK's own API-key login (AuthService/Authenticate, then a bearer token on every
+    // call). It takes no deadline or signal, so each caller waits for it within its own.
     const { createViamClient } = await import("@viamrobotics/sdk");
     // The SDK's bundled typings resolve to `any` here; pin the boundary type ourselves.
     const viamClient = await waitFor<object>(
-      createViamClient({ serviceHost: target.serviceHost, credentials: { type: "access-token", payload: accessToken } }),
+      createViamClient({
+        serviceHost: target.serviceHost,
+        credentials: { type: "api-key", authEntity: target.apiKeyId, payload: target.apiKey },
+      }),
       Math.max(1, deadline - Date.now()),
+      this.closing.signal,
     );
     const transport = sdkTransport(viamClient);
     this.logger.log("info", `authenticated to ${target.sandbox ? "the embedded sandbox" : target.serviceHost}`);

@@ -331,7 +331,7 @@ function measureListing(listing: Record<string, unknown>): void {
     total <= 2500 && projected <= 2500 && undocumentedInputs.length === 0,
     `tools/list, all ${tools.length} tools: ${total} tokens (o200k_base), ${perTool.toFixed(0)} per tool; projected for ${PROJECTED_TOOL_COUNT} tools: ${projected}; input fields without a description: ${undocumentedInputs.length ? undocumentedInputs.join(", ") : "none"} (target at most 2,500 tokens, every field documented)`,
   );
-  const built = readListing(pathToFileURL(join(ROOT, "dist/listing.json")));
+  const built = readListing(pathToFileURL(join(ROOT, "dist/src/listing.json")));
   const full = built.tools.map((t) => t.listing);
   const fullFields = full.flatMap((t) => fields(t.outputSchema as Schema | undefined, `${t.name}.output`));
   const fullUndocumented = full.flatMap((t) => undocumented(t.outputSchema as Schema | undefined, `${t.name}.output`));

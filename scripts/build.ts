@@ -1,4 +1,4 @@
-// Second build step, after tsc: writes the listing (dist/listing.json, see
+// Second build step, after tsc: writes the listing (dist/src/listing.json, see
 // src/listing.ts) and bundles the server into dist/src/cli.js with esbuild. Code-splitting
 // keeps the MCP SDK, zod and the tools (src/backend.ts), @viamrobotics/sdk and the sandbox in
 // chunks that load only when first needed; start-up reads one small file.
@@ -25,7 +25,6 @@ const result = await build({
   platform: "node",
   target: "node20",
   minify: true,
-  sourcemap: "linked",
   metafile: true,
   logLevel: "warning",
   // Bundled CommonJS dependencies may call require() for Node built-ins.

@@ -13,6 +13,7 @@ export interface BackendOptions {
   config: Config;
   logger: Logger;
   toolSpec: string | undefined;
+  toolSource: string;
   allowWrites: boolean;
 }
 
@@ -36,16 +37,22 @@ class FrontTransport implements Transport {
 }
 
 export async function startBackend(options: BackendOptions, send: (message: JSONRPCMessage) => void): Promise<Backend> {
-  const tools = selectTools(allTools, { spec: options.toolSpec, allowWrites: options.allowWrites });
-  // The front lists the tools (with output schemas) from dist/listing.json; see createBillingServer.
-  const billing = createBillingServer({ config: options.config, logger: options.logger, tools, outputSchemas: false });
+  const tools = selectTools(allTools, { spec: options.toolSpec, allowWrites: options.allowWrites, source: options.toolSource });
+  // The front lists the tools (with output schemas) from dist/src/listing.json; see createBillingServer.
+  const billing = createBillingServer({ config: options.config, logger: options.logger, tools, allowWrites: options.allowWrites, outputSchemas: false });
   const transport = new FrontTransport(send);
   await billing.server.connect(transport);
   return {
     deliver: (message) => transport.onmessage?.(message),
+    get inFlight() {
+      return billing.inFlight;
+    },
     async close() {
+      // Calls in flight finish (within their deadlines) and are answered before the server closes.
+      const finished = await billing.drain();
       await billing.server.close().catch(() => undefined);
       await billing.close();
+      return finished;
     },
   };
 }

@@ -8,16 +8,36 @@ export type ViamTarget =
   | { kind: "sandbox" }
   | { kind: "misconfigured"; problem: string };
 
+export type LatitudeTarget =
+  | { kind: "live"; serverUrl: string; token: string }
+  | { kind: "sandbox" }
+  | { kind: "misconfigured"; problem: string };
+
 export interface Config {
   viam: ViamTarget;
   defaultOrgId: string | undefined;
+  latitude: LatitudeTarget;
+  /** LATITUDESH_PROJECT: project id or slug used when a call names none. */
+  defaultLatitudeProject: string | undefined;
   defaultTimeoutMs: number;
+  /** An invoice PDF larger than this is not served as an MCP resource (the tool saves it instead). */
+  resourceMaxBytes: number;
   /** Invoice PDFs are only ever written inside this directory. */
   downloadDir: string;
+  /** Every write attempt is appended here (JSON lines) before and after its RPC. */
+  auditLogPath: string;
+  /** A charge whose total exceeds this (USD) is refused at preview. */
+  maxChargeUsd: number;
+  /** How long a confirmation token (and an elicitation prompt) stays valid. */
+  confirmTtlMs: number;
 }
 
 export const DEFAULT_VIAM_HOST = "https://app.viam.com";
+export const DEFAULT_LATITUDE_URL = "https://api.latitude.sh";
 export const DEFAULT_TIMEOUT_SECONDS = 30;
+export const DEFAULT_MAX_CHARGE_USD = 1000;
+export const DEFAULT_CONFIRM_TTL_SECONDS = 300;
+export const DEFAULT_RESOURCE_MAX_BYTES = 5 * 1024 * 1024;
 
 type Env = Record<string, string | undefined>;
 
@@ -44,7 +64,33 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     viam,
     defaultOrgId: nonEmpty(env.VIAM_ORG_ID),
+    latitude: latitudeTarget(env),
+    defaultLatitudeProject: nonEmpty(env.LATITUDESH_PROJECT),
     defaultTimeoutMs: DEFAULT_TIMEOUT_SECONDS * 1000,
+    resourceMaxBytes: Math.ceil(positiveNumber(env, "BILLING_MCP_RESOURCE_MAX_BYTES", DEFAULT_RESOURCE_MAX_BYTES)),
     downloadDir: resolve(nonEmpty(env.BILLING_MCP_DOWNLOAD_DIR) ?? join(homedir(), "Downloads", "billing-mcp")),
+    auditLogPath: resolve(nonEmpty(env.BILLING_MCP_AUDIT_LOG) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(homedir(), ".local", "state"), "billing-mcp", "audit.jsonl")),
+    maxChargeUsd: positiveNumber(env, "BILLING_MCP_MAX_CHARGE", DEFAULT_MAX_CHARGE_USD),
+    confirmTtlMs: positiveNumber(env, "BILLING_MCP_CONFIRM_TTL_SECONDS", DEFAULT_CONFIRM_TTL_SECONDS) * 1000,
   };
+}
+
+function latitudeTarget(env: Env): LatitudeTarget {
+  const token = nonEmpty(env.LATITUDESH_BEARER);
+  registerSecret(token);
+  if (!token) return { kind: "sandbox" };
+  const serverUrl = (nonEmpty(env.LATITUDESH_SERVER_URL) ?? DEFAULT_LATITUDE_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\/[^\s/]+/.test(serverUrl)) {
+    return { kind: "misconfigured", problem: `LATITUDESH_SERVER_URL must be an http(s) URL such as ${DEFAULT_LATITUDE_URL}.` };
+  }
+  return { kind: "live", serverUrl, token };
+}
+
+// A limit must not silently fall back to a default when mistyped.
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number; got "${raw}".`);
+  return value;
 }

@@ -75,6 +75,59 @@ export function describeViamFailure(err: unknown, what: string, timeoutMs: numbe
   }
 }
 
+/** What can go wrong on a Latitude.sh request, as src/latitude-client.ts observed it. */
+export type LatitudeFailure =
+  | { kind: "status"; status: number; detail: string; tries: number; retryAfterSeconds?: number }
+  | { kind: "network"; detail: string; tries: number }
+  | { kind: "malformed"; detail: string }
+  | { kind: "timeout" }
+  | { kind: "cancelled" };
+
+/** Describe a Latitude.sh failure; `what` names the request, e.g. `billing usage of project "web-prod"`. */
+export function describeLatitudeFailure(failure: LatitudeFailure, what: string, timeoutMs: number): ToolError {
+  if (failure.kind === "timeout") {
+    return new ToolError(`Latitude.sh did not answer ${what} within ${formatSeconds(timeoutMs)}. Retry, or pass a larger timeout (seconds).`, Code.DeadlineExceeded);
+  }
+  if (failure.kind === "cancelled") return new ToolError(`The request for ${what} was cancelled.`, Code.Canceled);
+  if (failure.kind === "malformed") {
+    return new ToolError(
+      `Latitude.sh answered ${what} with a body billing-mcp cannot read (${redact(failure.detail)}). Check that LATITUDESH_SERVER_URL points at the Latitude.sh API; if it does, the API may have changed: report it.`,
+      Code.DataLoss,
+    );
+  }
+  const tries = failure.tries > 1 ? ` after ${failure.tries} tries` : "";
+  if (failure.kind === "network") {
+    return new ToolError(`Could not reach Latitude.sh for ${what}${tries} (${redact(failure.detail)}). Check LATITUDESH_SERVER_URL and the network, then retry.`, Code.Unavailable);
+  }
+  const detail = redact(failure.detail);
+  const said = detail ? ` (Latitude.sh said: ${detail})` : "";
+  const { status } = failure;
+  if (status === 401) {
+    return new ToolError(
+      `Latitude.sh rejected the API token (HTTP 401)${said}. Set LATITUDESH_BEARER to a valid API token (Latitude.sh dashboard > API keys), then restart the server.`,
+      Code.Unauthenticated,
+    );
+  }
+  if (status === 403) {
+    return new ToolError(
+      `Latitude.sh refused access to ${what} (HTTP 403)${said}. The token in LATITUDESH_BEARER lacks permission for this project: use a token of the team that owns it, or another project.`,
+      Code.PermissionDenied,
+    );
+  }
+  if (status === 404) return new ToolError(`Not found: ${what} (HTTP 404)${said}. Check the project id or slug.`, Code.NotFound);
+  if (status === 429) {
+    const wait = failure.retryAfterSeconds !== undefined ? `; it asked to wait ${failure.retryAfterSeconds} s` : "";
+    return new ToolError(`Latitude.sh is rate-limiting ${what} (HTTP 429${tries}${wait})${said}. Wait a minute and retry.`, Code.ResourceExhausted);
+  }
+  if (status >= 500) {
+    return new ToolError(
+      `Latitude.sh failed on ${what} (HTTP ${status}${tries})${said}. It is probably a temporary problem on their side: retry in a moment; if it persists, check LATITUDESH_SERVER_URL and status.latitude.sh.`,
+      Code.Unavailable,
+    );
+  }
+  return new ToolError(`Latitude.sh refused the request for ${what} (HTTP ${status})${said}. Correct the arguments and call again.`, Code.InvalidArgument);
+}
+
 export function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
@@ -90,7 +143,7 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 export function redact(text: string): string {
-  let out = text.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [redacted]");
+  let out = text.replace(/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [redacted]");
   for (const secret of secrets) out = out.split(secret).join("[redacted]");
   return out;
 }

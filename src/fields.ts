@@ -1,7 +1,17 @@
 // Input fields shared by several tools, so their validation and wording live once.
+// Every string a tool takes goes through one of these: bounded, and free of characters
+// that have no place in an id or a short text (test/fuzz.test.ts checks every tool).
 import { z } from "zod";
 
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/**
+ * Characters no string input may carry: C0 and C1 controls and DEL (NUL, escape sequences,
+ * newlines), lone surrogates (not valid UTF-8 on the wire), line and paragraph separators,
+ * and bidirectional embedding, override and isolate controls (text that displays reversed).
+ */
+const CONTROL_CHARS = /[\p{Cc}\p{Cs}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** Ids are also free of invisible format characters (zero-width spaces and joiners, BOM, soft hyphen). */
+const INVISIBLE_CHARS = /\p{Cf}/u;
 
 /** An opaque id: non-empty, bounded, printable. */
 const id = z
@@ -9,7 +19,8 @@ const id = z
   .trim()
   .min(1, "must not be empty")
   .max(128, "must be at most 128 characters")
-  .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters");
+  .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
+  .refine((v) => !INVISIBLE_CHARS.test(v), "must not contain invisible characters");
 
 // zod 4 keeps a description on the schema instance it was given to: describe last.
 export const idField = (description: string) => id.describe(description);
@@ -17,9 +28,44 @@ export const optionalIdField = (description: string) => id.optional().describe(d
 
 export const orgIdField = optionalIdField("Viam organization id; default VIAM_ORG_ID.");
 
+/** A short free-text value (a status name, a file name): trimmed, non-empty, at most `max` characters, printable. */
+export const boundedText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters");
+
+export const MIN_TIMEOUT_SECONDS = 0.1;
+export const MAX_TIMEOUT_SECONDS = 600;
+
 export const timeoutField = z
   .number()
-  .positive("must be a positive number of seconds")
-  .max(600, "must be at most 600 seconds")
+  .min(MIN_TIMEOUT_SECONDS, `must be at least ${MIN_TIMEOUT_SECONDS} seconds`)
+  .max(MAX_TIMEOUT_SECONDS, `must be at most ${MAX_TIMEOUT_SECONDS} seconds`)
   .optional()
   .describe("Deadline in seconds (default 30).");
+
+const isWholeCents = (v: number) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6;
+
+/** A USD amount as Viam takes it (a double), in whole cents. */
+export function usdField(description: string) {
+  return z
+    .number()
+    .min(0, "must not be negative")
+    .max(1_000_000_000, "must be at most 1000000000")
+    .refine(isWholeCents, "must be in whole cents (at most 2 decimals)")
+    .describe(description);
+}
+
+/** Free text that ends up in front of a customer (an invoice line, an email); optional. */
+export const optionalTextField = (description: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty (omit it instead)")
+    .max(500, "must be at most 500 characters")
+    .refine((v) => !CONTROL_CHARS.test(v), "must not contain control characters")
+    .optional()
+    .describe(description);

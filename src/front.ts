@@ -4,14 +4,17 @@
 // the MCP SDK's McpServer with the tools), loaded on the first message that needs it or just
 // after tools/list is answered. The backend is first handed the client's initialize request
 // again (its answer is dropped), so it knows the client's capabilities (e.g. elicitation).
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage, ServerCapabilities, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { Listing } from "./listing.js";
 import type { Logger } from "./logger.js";
 
 export interface Backend {
   /** Hand a message from the client to the MCP server. */
   deliver(message: JSONRPCMessage): void;
-  close(): Promise<void>;
+  /** Tool calls being answered. */
+  readonly inFlight: number;
+  /** Let calls in flight finish, then close; false if some were abandoned at their deadline. */
+  close(): Promise<boolean>;
 }
 
 /** Loads the backend; `send` writes a message to the client. */
@@ -19,8 +22,10 @@ export type BackendLoader = (send: (message: JSONRPCMessage) => void) => Promise
 
 export interface FrontOptions {
   listing: Listing;
-  /** The listings of the selected tools, in order. */
-  tools: Listing["tools"][number]["listing"][];
+  /** The selected tools, in order, as tools/list shows them. */
+  tools: Tool[];
+  /** What the server declares it can do with those tools. */
+  capabilities: ServerCapabilities;
   instructions: string;
   logger: Logger;
   loadBackend: BackendLoader;
@@ -45,8 +50,6 @@ export class StdioFront {
   private queue: Message[] = [];
   private backend: Backend | undefined;
   private loading: Promise<Backend | undefined> | undefined;
-  private outbox: string[] = [];
-  private flushing = false;
   private closed = false;
   /** Called once when the client closes stdin or the stream fails. */
   onclose?: () => void;
@@ -64,11 +67,14 @@ export class StdioFront {
     });
   }
 
-  /** Close the backend, if it was loaded. */
-  async shutdown(): Promise<void> {
-    this.flush();
+  get inFlight(): number {
+    return this.backend?.inFlight ?? 0;
+  }
+
+  /** Close the backend, if it was loaded, once its calls in flight are answered. */
+  async shutdown(): Promise<boolean> {
     const backend = this.backend ?? (await this.loading?.catch(() => undefined));
-    await backend?.close();
+    return (await backend?.close()) ?? true;
   }
 
   private close(): void {
@@ -123,9 +129,9 @@ export class StdioFront {
   }
 
   private initializeResult(requested: string) {
-    const { listing, instructions } = this.options;
+    const { listing, instructions, capabilities } = this.options;
     const protocolVersion = listing.supportedProtocolVersions.includes(requested) ? requested : listing.latestProtocolVersion;
-    return { protocolVersion, capabilities: listing.capabilities, serverInfo: listing.serverInfo, ...(instructions ? { instructions } : {}) };
+    return { protocolVersion, capabilities, serverInfo: listing.serverInfo, ...(instructions ? { instructions } : {}) };
   }
 
   private forward(message: Message): void {
@@ -167,20 +173,13 @@ export class StdioFront {
     this.send({ jsonrpc: "2.0", id, error: { code, message } } as JSONRPCMessage);
   }
 
-  /** Messages sent in one turn of the event loop go out in one write. */
+  /**
+   * One write per message, as it comes: a client may handle a notification a turn after the
+   * response that follows it (the SDK's Client does), so batching a progress notification with
+   * its call's answer would lose it.
+   */
   private send(message: JSONRPCMessage): void {
     if ((message as Message).id === REPLAY_ID && (message as Message).method === undefined) return;
-    this.outbox.push(JSON.stringify(message));
-    if (this.flushing) return;
-    this.flushing = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.flushing = false;
-    if (this.outbox.length === 0) return;
-    const text = `${this.outbox.join("\n")}\n`;
-    this.outbox = [];
-    this.options.output.write(text);
+    this.options.output.write(`${JSON.stringify(message)}\n`);
   }
 }

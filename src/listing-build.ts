@@ -4,7 +4,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Implementation, ServerCapabilities, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { allTools } from "../tools/index.js";
 import { loadConfig } from "./config.js";
 import type { Listing } from "./listing.js";
@@ -14,24 +14,36 @@ import type { ToolDefinition } from "./tool-definition.js";
 const quietLogger = { log: () => undefined };
 
 export async function buildListing(tools: readonly ToolDefinition[] = allTools): Promise<Listing> {
-  const billing = createBillingServer({ config: loadConfig({}), logger: quietLogger, tools });
+  const all = await ask(tools);
+  const none = await ask([]);
+  const alone = await Promise.all(tools.map((tool) => ask([tool])));
+  const byName = new Map(all.tools.map((t) => [t.name, t]));
+  return {
+    serverInfo: all.serverInfo,
+    capabilities: none.capabilities,
+    latestProtocolVersion: LATEST_PROTOCOL_VERSION,
+    supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
+    tools: tools.map((tool, i) => {
+      const listing = byName.get(tool.name);
+      if (!listing) throw new Error(`${tool.name} is not listed by the MCP server`);
+      return { name: tool.name, access: tool.access, listing: compactTool(listing), capabilities: alone[i]!.capabilities };
+    }),
+  };
+}
+
+/** initialize and tools/list of a server serving `tools` (writes included: the selection decides). */
+async function ask(tools: readonly ToolDefinition[]): Promise<{ serverInfo: Implementation; capabilities: ServerCapabilities; tools: Tool[] }> {
+  const billing = createBillingServer({ config: loadConfig({}), logger: quietLogger, tools, allowWrites: true });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: "billing-mcp-listing", version: "0" });
   await billing.server.connect(serverSide);
   await client.connect(clientSide);
   try {
-    const listed = await client.listTools();
-    const byName = new Map(listed.tools.map((t) => [t.name, t]));
+    const capabilities = client.getServerCapabilities() ?? {};
     return {
       serverInfo: client.getServerVersion() ?? { name: "billing-mcp", version: "0" },
-      capabilities: client.getServerCapabilities() ?? {},
-      latestProtocolVersion: LATEST_PROTOCOL_VERSION,
-      supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
-      tools: tools.map((tool) => {
-        const listing = byName.get(tool.name);
-        if (!listing) throw new Error(`${tool.name} is not listed by the MCP server`);
-        return { name: tool.name, access: tool.access, listing: compactTool(listing) };
-      }),
+      capabilities,
+      tools: capabilities.tools ? (await client.listTools()).tools : [],
     };
   } finally {
     await client.close();
@@ -47,9 +59,9 @@ const ANNOTATION_DEFAULTS: Record<string, boolean> = { readOnlyHint: false, dest
 /**
  * The tool without what costs tokens and says nothing:
  * - the `$schema` URL, and `execution: {taskSupport: "forbidden"}` (the default);
- * - an annotations title equal to the tool's title; hints equal to MCP's defaults; and
- *   destructiveHint / idempotentHint on a read-only tool (MCP: meaningful only when
- *   readOnlyHint is false);
+ * - an annotations title equal to the tool's title; on a read-only tool, hints equal to MCP's
+ *   defaults and destructiveHint / idempotentHint (MCP: meaningful only when readOnlyHint is
+ *   false); a write tool keeps all its hints;
  * - zod's safe-integer bounds on integers, string length bounds (the server checks them and
  *   says what to fix), and `propertyNames: {type: "string"}` (JSON keys are strings);
  * - in output schemas, `additionalProperties: false` and `required`, which only a validator
@@ -59,10 +71,12 @@ export function compactTool(tool: Tool): Tool {
   const { execution, annotations, inputSchema, outputSchema, ...rest } = tool;
   const compact: Tool = { ...rest, inputSchema: compactSchema(inputSchema as Json, false) as Tool["inputSchema"] };
   if (annotations) {
+    // A write tool keeps every hint, explicitly: clients use them to decide what to confirm.
     const readOnly = annotations.readOnlyHint === true;
     const kept = Object.entries(annotations).filter(([key, value]) => {
       if (key === "title") return value !== tool.title;
-      if (readOnly && (key === "destructiveHint" || key === "idempotentHint")) return false;
+      if (!readOnly) return true;
+      if (key === "destructiveHint" || key === "idempotentHint") return false;
       return ANNOTATION_DEFAULTS[key] !== value;
     });
     if (kept.length) compact.annotations = Object.fromEntries(kept);

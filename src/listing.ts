@@ -8,18 +8,21 @@ import type { ToolDefinition } from "./tool-definition.js";
 export interface ListedTool extends Pick<ToolDefinition, "name" | "access"> {
   /** The tool as tools/list shows it, output schema included (see `listedTool`). */
   listing: Tool;
+  /** What a server serving this tool alone declares (e.g. resources for the PDF tool). */
+  capabilities: ServerCapabilities;
 }
 
 export interface Listing {
   serverInfo: Implementation;
+  /** What a server serving no tool declares; each selected tool adds its own (`capabilitiesOf`). */
   capabilities: ServerCapabilities;
   latestProtocolVersion: string;
   supportedProtocolVersions: string[];
   tools: ListedTool[];
 }
 
-/** Built next to dist/src/, as dist/listing.json. */
-export const LISTING_URL = new URL("../listing.json", import.meta.url);
+/** Built beside the server, as dist/src/listing.json. */
+export const LISTING_URL = new URL("./listing.json", import.meta.url);
 
 export function readListing(url: URL = LISTING_URL): Listing {
   let text: string;
@@ -29,6 +32,20 @@ export function readListing(url: URL = LISTING_URL): Listing {
     throw new Error(`the tool listing ${url.pathname} is missing: run npm run build`);
   }
   return JSON.parse(text) as Listing;
+}
+
+/** The capabilities of a server serving `tools`: the union of what each adds. */
+export function capabilitiesOf(listing: Listing, tools: readonly ListedTool[]): ServerCapabilities {
+  return tools.reduce<ServerCapabilities>((all, tool) => merge(all, tool.capabilities), listing.capabilities);
+}
+
+type Json = { [key: string]: unknown };
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function merge<T extends Json>(a: T, b: Json): T {
+  const out: Json = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isObject(out[k]) && isObject(v) ? merge(out[k], v) : v;
+  return out as T;
 }
 
 /**

@@ -1,4 +1,6 @@
-// Logs go to stderr: stdout is the JSON-RPC channel and carries nothing else.
+// Logs go to stderr: stdout is the JSON-RPC channel and carries nothing else. When an MCP
+// client asks for logs (logging/setLevel), they also go to it as notifications/message
+// (src/mcp-log-sink.ts, apart so that start-up loads no MCP SDK).
 import { redact } from "./errors.js";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
@@ -8,12 +10,25 @@ export interface Logger {
   log(level: LogLevel, message: string): void;
 }
 
+/** A destination besides stderr; it filters by its own level. */
+export type LogSink = (level: LogLevel, message: string) => void;
+
 export function stderrLogger(minLevel: LogLevel = (process.env.BILLING_MCP_LOG_LEVEL as LogLevel) || "info"): Logger {
   const min = order[minLevel] ?? order.info;
   return {
     log(level, message) {
       if (order[level] < min) return;
       process.stderr.write(`billing-mcp ${level}: ${redact(message)}\n`);
+    },
+  };
+}
+
+/** `base` (stderr, at BILLING_MCP_LOG_LEVEL) plus each sink, at the sink's own level. */
+export function withSinks(base: Logger, ...sinks: LogSink[]): Logger {
+  return {
+    log(level, message) {
+      base.log(level, message);
+      for (const sink of sinks) sink(level, message);
     },
   };
 }

@@ -18,19 +18,39 @@ export function cents(amount: number): number {
   return Math.round(amount * 100) / 100;
 }
 
-function toDate(ts: Timestamp | undefined): Date | undefined {
+/**
+ * Cents (Latitude.sh's unit) as USD. Unit prices can be fractions of a cent, so up to
+ * `maxDecimals` are shown, never fewer than two: 0.5 cents -> "0.005 USD".
+ */
+export function usdFromCents(amountCents: number, maxDecimals = 2): string {
+  const fixed = (amountCents / 100).toFixed(maxDecimals);
+  return `${maxDecimals > 2 ? fixed.replace(/(\.\d\d\d*?)0+$/, "$1") : fixed} USD`;
+}
+
+/** Percent with one decimal and a sign: "+12.5%". */
+export function signedPercent(value: number): string {
+  return `${value > 0 ? "+" : ""}${value.toFixed(1)}%`;
+}
+
+export function toDate(ts: Timestamp | undefined): Date | undefined {
   if (!ts) return undefined;
   const ms = Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6);
   return ms === 0 ? undefined : new Date(ms);
 }
 
+/** ISO date (YYYY-MM-DD, UTC). */
+export const dateOnly = (d: Date): string => d.toISOString().slice(0, 10);
+/** ISO date-time to the second (UTC). */
+export const dateTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+
 /** ISO date (YYYY-MM-DD, UTC) or null when the timestamp is unset. */
 export function isoDate(ts: Timestamp | undefined): string | null {
-  return toDate(ts)?.toISOString().slice(0, 10) ?? null;
+  const d = toDate(ts);
+  return d ? dateOnly(d) : null;
 }
 
 /** ISO date-time to the second (UTC) or null when unset. */
 export function isoDateTime(ts: Timestamp | undefined): string | null {
   const d = toDate(ts);
-  return d ? d.toISOString().replace(/\.\d{3}Z$/, "Z") : null;
+  return d ? dateTime(d) : null;
 }

@@ -1,19 +1,30 @@
 // What the server says about itself in the initialize answer. Kept apart from server.ts so
 // that start-up (src/front.ts) can answer initialize without loading the MCP SDK or zod.
 import type { Config } from "./config.js";
+import { LATITUDE_SANDBOX_PROJECTS } from "./sandbox/latitude-data.js";
+import { PACKAGE_VERSION } from "./version.js";
 
 export const SERVER_NAME = "billing-mcp";
-export const SERVER_VERSION = "0.1.0";
+export const SERVER_VERSION = PACKAGE_VERSION;
 
-export function instructions(config: Config): string {
+export function instructions(config: Config, allowWrites = false): string {
   const lines = [
-    "Billing tools for Viam (usage, invoices, payment method, tiers) over the Viam API. Money is USD; dates are ISO.",
-    "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids.",
+    "Billing tools for Viam (usage, invoices, payment method, tiers) and Latitude.sh (billing usage per project). Money is USD; dates are ISO.",
+    "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids; billing_spend_overview answers 'what are we spending, everywhere, this month?' in one call.",
   ];
+  if (allowWrites) {
+    lines.push(
+      "Write tools (charges, tier and location changes, payment emails) never act on a first call: it returns a preview and a confirmation_token. Show the preview to the user and call again with confirm: true and the token only after the user explicitly agrees.",
+    );
+  }
   if (!config.defaultOrgId) lines.push("No default organization is set: pass org_id.");
   else lines.push(`Default organization: ${config.defaultOrgId} (used when org_id is omitted).`);
   if (config.viam.kind === "sandbox") {
     lines.push("SANDBOX MODE: no Viam credentials are configured, so every answer is demo data from the embedded sandbox, not real billing. Say so when you report figures. Sandbox orgs: org-acme, org-fieldworks, org-orbital, org-fleet, org-empty.");
+  }
+  if (config.defaultLatitudeProject) lines.push(`Default Latitude.sh project: ${config.defaultLatitudeProject} (used when project is omitted).`);
+  if (config.latitude.kind === "sandbox") {
+    lines.push(`LATITUDE SANDBOX: no LATITUDESH_BEARER is configured, so Latitude.sh answers are demo data. Sandbox projects: ${LATITUDE_SANDBOX_PROJECTS.map((p) => `${p.id} (slug ${p.slug})`).join(", ")}.`);
   }
   return lines.join("\n");
 }

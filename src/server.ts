@@ -1,14 +1,23 @@
 // Server bootstrap: one McpServer, the selected tools registered with annotations derived
 // from their access class, and every call wrapped in the same context and error handling.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { CallToolRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { allTools } from "../tools/index.js";
+import { AuditLog } from "./audit-log.js";
 import type { Config } from "./config.js";
+import { ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "./confirmation-gate.js";
 import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
-import { instructions, SERVER_NAME, SERVER_VERSION } from "./server-info.js";
+import { registerInvoiceResources } from "./invoice-resources.js";
+import { LatitudeClient } from "./latitude-client.js";
+import { withSinks } from "./logger.js";
+import { mcpLogSink } from "./mcp-log-sink.js";
 import type { Logger } from "./logger.js";
+import { registerPrompts } from "./prompts.js";
+import { instructions, SERVER_NAME, SERVER_VERSION } from "./server-info.js";
 import { SANDBOX_NOTICE } from "./render.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
 import { ViamConnection } from "./viam-connection.js";
@@ -19,6 +28,8 @@ export interface BillingServerOptions {
   config: Config;
   logger: Logger;
   tools?: readonly ToolDefinition[];
+  /** --allow-writes: write tools are served (through the confirmation gate); otherwise calls to them are refused with how to enable them. */
+  allowWrites?: boolean;
   /**
    * Register output schemas (default true). The stdio server lists tools from the listing
    * built with them (src/listing.ts) and registers without, so the SDK does not re-validate
@@ -30,63 +41,212 @@ export interface BillingServerOptions {
 export interface BillingServer {
   server: McpServer;
   viam: ViamConnection;
+  latitude: LatitudeClient;
+  /** Tool calls running now. */
+  readonly inFlight: number;
+  /**
+   * Stop taking tool calls (new ones get a tool error) and wait for those in flight, at most
+   * until the latest of their deadlines plus a grace period. True when all finished.
+   */
+  drain(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** Time a call may still need after its upstream deadline (saving a file, an audit line). */
+const DRAIN_GRACE_MS = 5_000;
+/** Our tools take a handful of arguments; refuse argument objects far larger before validating them. */
+const MAX_TOOL_INPUT_ELEMENTS = 1_000;
+
+/** The tool calls in flight, each with its deadline, so shutdown can let them finish. */
+class InFlightCalls {
+  private readonly deadlines = new Set<{ deadline: number }>();
+  private readonly idle: (() => void)[] = [];
+  draining = false;
+
+  get size(): number {
+    return this.deadlines.size;
+  }
+
+  /** Track one call; returns its `done`. */
+  start(timeoutMs: number): () => void {
+    const entry = { deadline: Date.now() + timeoutMs };
+    this.deadlines.add(entry);
+    return () => {
+      this.deadlines.delete(entry);
+      if (this.deadlines.size === 0) this.idle.splice(0).forEach((wake) => wake());
+    };
+  }
+
+  async drain(): Promise<boolean> {
+    this.draining = true;
+    if (this.deadlines.size > 0) {
+      const latest = Math.max(...[...this.deadlines].map((e) => e.deadline));
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        new Promise<true>((resolve) => this.idle.push(() => resolve(true))),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, latest - Date.now()) + DRAIN_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) return false;
+    }
+    // Let the protocol layer write the last responses (it does so after the handler resolves).
+    await new Promise((resolve) => setImmediate(resolve));
+    return true;
+  }
 }
 
 const sandboxField = z.boolean().describe("True when this is the embedded sandbox's demo data, not real billing.");
 
+/** Every argument a tool takes as served: its own, the confirmation fields of writes, and timeout. */
+export function toolInputShape(tool: ToolDefinition): z.ZodRawShape {
+  return { ...tool.input, ...(tool.access === "write" ? confirmationFields : {}), timeout: timeoutField };
+}
+
 /** Check, as the github MCP server does, that a tool's declared access and hints agree. */
 function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "read" && tool.annotations.destructiveHint) throw new Error(`${tool.name}: a read tool cannot be destructive`);
+  if (tool.access === "write" && typeof tool.preview !== "function") throw new Error(`${tool.name}: a write tool needs a preview`);
 }
 
-export function createBillingServer({ config, logger, tools = allTools, outputSchemas = true }: BillingServerOptions): BillingServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: instructions(config) });
+function disabledWriteMessage(name: string): string {
+  return `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
+}
+
+export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false, outputSchemas = true }: BillingServerOptions): BillingServer {
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION },
+    { instructions: instructions(config, allowWrites), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
+  );
+  const logger = withSinks(stderr, mcpLogSink(server.server));
   const viam = new ViamConnection(config, logger);
+  const calls = new InFlightCalls();
+  const latitude = new LatitudeClient(config, logger);
+  const audit = new AuditLog(config.auditLogPath, config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
+  const gate = new ConfirmationGate({ audit, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
+
+  if (!allowWrites) {
+    const disabled = new Set(allTools.filter((t) => t.access === "write").map((t) => t.name));
+    refuseCalls(server, (name, args) => {
+      if (!disabled.has(name)) return undefined;
+      const { confirmation_token: _token, ...rest } = args ?? {};
+      // Best effort: the refusal stands whether or not it can be recorded.
+      void audit.append({ tool: name, arguments: rest, outcome: "refused", reason: "writes are disabled" }).catch(() => undefined);
+      return disabledWriteMessage(name);
+    });
+  }
 
   for (const tool of tools) {
     assertConsistent(tool);
+    const write = tool.access === "write";
+    if (write && !allowWrites) continue;
     server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: { ...tool.input, timeout: timeoutField },
-        ...(outputSchemas ? { outputSchema: { ...tool.output, sandbox: sandboxField } } : {}),
-        annotations: { title: tool.title, readOnlyHint: tool.access === "read", ...tool.annotations },
+        inputSchema: toolInputShape(tool),
+        ...(outputSchemas ? { outputSchema: { ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField } } : {}),
+        annotations: { title: tool.title, readOnlyHint: !write, ...tool.annotations },
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+        if (calls.draining) {
+          return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
+        }
         const timeout = typeof args.timeout === "number" ? args.timeout : undefined;
+        const timeoutMs = timeout ? timeout * 1000 : config.defaultTimeoutMs;
+        const done = calls.start(timeoutMs);
         const context: ToolContext = {
           config,
           viam,
+          latitude,
           logger,
           signal: extra.signal,
-          timeoutMs: timeout ? timeout * 1000 : config.defaultTimeoutMs,
+          timeoutMs,
+          progress: progressReporter(extra, logger),
           orgId(given) {
             const orgId = given ?? config.defaultOrgId;
             if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");
             return orgId;
           },
+          latitudeProject(given) {
+            const project = given ?? config.defaultLatitudeProject;
+            if (!project) throw new ToolError("project is required: pass project (a Latitude.sh project id or slug), or set LATITUDESH_PROJECT for a default.");
+            return project;
+          },
         };
         try {
-          const result = await tool.run(args as never, context);
-          const sandbox = isSandbox(tool, config);
+          const result =
+            tool.access === "write"
+              ? await gate.handle(tool, args, context, elicitationAsker(server.server, extra))
+              : await tool.run(args as never, context);
+          const sandbox = result.sandbox ?? isSandbox(tool, config);
           return {
             structuredContent: { ...result.structured, sandbox },
             content: [{ type: "text", text: sandbox ? `${SANDBOX_NOTICE}\n${result.text}` : result.text }, ...(result.content ?? [])],
           };
         } catch (err) {
           return { isError: true, content: [{ type: "text", text: errorMessage(tool, err, logger) }] };
+        } finally {
+          done();
         }
       },
     );
   }
-  return { server, viam, close: () => viam.close() };
+  // The resources are the PDF tool's other face (and point to it when too large): served with it.
+  if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
+  registerPrompts(server, config, new Set(tools.map((t) => t.name)));
+  return {
+    server,
+    viam,
+    latitude,
+    get inFlight() {
+      return calls.size;
+    },
+    drain: () => calls.drain(),
+    close: async () => {
+      await Promise.all([viam.close(), latitude.close()]);
+    },
+  };
+}
+
+/**
+ * Answers tools/call for some names before McpServer looks them up, which would say only
+ * "Tool X not found". McpServer installs its tools/call handler through the low-level
+ * server's public setRequestHandler when the first tool is registered; we wrap it there.
+ */
+function refuseCalls(server: McpServer, refusal: (name: string, args: Record<string, unknown> | undefined) => string | undefined): void {
+  const lowLevel = server.server;
+  type Install = typeof lowLevel.setRequestHandler;
+  const install: Install = lowLevel.setRequestHandler.bind(lowLevel);
+  lowLevel.setRequestHandler = ((schema: Parameters<Install>[0], handler: Parameters<Install>[1]) => {
+    if (schema !== CallToolRequestSchema) return install(schema, handler);
+    return install(CallToolRequestSchema, async (request, extra) => {
+      const text = refusal(request.params.name, request.params.arguments);
+      return text ? { isError: true, content: [{ type: "text", text }] } : handler(request, extra);
+    });
+  }) as Install;
+}
+
+/** notifications/progress for the request, if its client sent a progressToken; else a no-op. */
+function progressReporter(extra: RequestHandlerExtra<ServerRequest, ServerNotification>, logger: Logger): ToolContext["progress"] {
+  const progressToken = extra._meta?.progressToken;
+  if (progressToken === undefined) return async () => undefined;
+  let last = { done: -1, total: undefined as number | undefined };
+  return async (done, total, message) => {
+    // The spec wants progress to increase; drop repeats rather than send them.
+    if (done < last.done || (done === last.done && total === last.total)) return;
+    last = { done, total };
+    const params = { progressToken, progress: done, ...(total !== undefined && { total }), ...(message !== undefined && { message }) };
+    await extra.sendNotification({ method: "notifications/progress", params }).catch((err: unknown) => {
+      logger.log("debug", `progress notification not sent: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  };
 }
 
 function isSandbox(tool: ToolDefinition, config: Config): boolean {
-  return (tool.provider === "viam" || tool.provider === "all") && config.viam.kind === "sandbox";
+  const viam = config.viam.kind === "sandbox";
+  const latitude = config.latitude.kind === "sandbox";
+  return tool.provider === "viam" ? viam : tool.provider === "latitude" ? latitude : viam || latitude;
 }
 
 function errorMessage(tool: ToolDefinition, err: unknown, logger: Logger): string {

@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
+import type { LatitudeClient } from "./latitude-client.js";
 import type { Logger } from "./logger.js";
 import type { ViamConnection } from "./viam-connection.js";
 
@@ -11,6 +12,7 @@ export type Provider = "viam" | "latitude" | "all";
 export interface ToolContext {
   config: Config;
   viam: ViamConnection;
+  latitude: LatitudeClient;
   logger: Logger;
   /** Aborted when the client cancels the request. */
   signal: AbortSignal;
@@ -18,6 +20,14 @@ export interface ToolContext {
   timeoutMs: number;
   /** The given org id, else VIAM_ORG_ID, else a tool error saying what to pass. */
   orgId(given: string | undefined): string;
+  /** The given Latitude.sh project, else LATITUDESH_PROJECT, else a tool error saying what to pass. */
+  latitudeProject(given: string | undefined): string;
+  /**
+   * Tells the client how far a long call has got (`done` of `total` units, e.g. bytes); a
+   * no-op unless it asked (progressToken). Never rejects. Await the last one: a notification
+   * sent after the result is dropped by the client.
+   */
+  progress(done: number, total?: number, message?: string): Promise<void>;
 }
 
 export interface ToolResult<Out> {
@@ -26,22 +36,62 @@ export interface ToolResult<Out> {
   text: string;
   /** Extra content blocks (e.g. a resource_link). */
   content?: ContentBlock[];
+  /**
+   * Whether the answer holds sandbox data, for tools whose answer depends on which providers
+   * they actually queried (provider "all"); otherwise the server derives it from the provider.
+   */
+  sandbox?: boolean;
 }
 
-export interface ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape> {
+interface ToolBase<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
   name: string;
   title: string;
   description: string;
-  /** "read" tools are always served; "write" tools only with writes enabled. */
-  access: "read" | "write";
   provider: Provider;
   annotations: { destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
   input: In;
+  /** What `run` returns (for a write tool: once performed). */
   output: Out;
   run(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<ToolResult<z.infer<z.ZodObject<Out>>>>;
 }
 
-export function defineTool<In extends z.ZodRawShape, Out extends z.ZodRawShape>(definition: ToolDefinition<In, Out>): ToolDefinition<In, Out> {
+/** Served always; changes nothing. */
+export interface ReadToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape>
+  extends ToolBase<In, Out> {
+  access: "read";
+}
+
+/**
+ * Served only with writes enabled, and only through the confirmation gate
+ * (src/confirmation-gate.ts): `preview` says what would happen, `run` does it.
+ */
+export interface WriteToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape>
+  extends ToolBase<In, Out> {
+  access: "write";
+  /** From the arguments alone, without calling Viam: shown to the human before anything happens. */
+  preview(args: z.infer<z.ZodObject<In>>): WritePreview;
+}
+
+export interface WritePreview {
+  /** One sentence with the figures: what would happen. */
+  summary: string;
+  /** The figures as they would be sent (money in USD), and whether an email goes out. */
+  details: Record<string, string | number | boolean | null>;
+  /** USD that would be charged; checked against BILLING_MCP_MAX_CHARGE. */
+  chargeUsd?: number;
+}
+
+export type ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape> =
+  | ReadToolDefinition<In, Out>
+  | WriteToolDefinition<In, Out>;
+
+export function defineTool<In extends z.ZodRawShape, Out extends z.ZodRawShape>(definition: ReadToolDefinition<In, Out>): ReadToolDefinition<In, Out> {
+  return definition;
+}
+
+export function defineWriteTool<In extends z.ZodRawShape, Out extends z.ZodRawShape>(
+  definition: WriteToolDefinition<In, Out>,
+): WriteToolDefinition<In, Out> {
   return definition;
 }
 

@@ -1,6 +1,7 @@
 // The one Viam connection of a server process: authenticates through @viamrobotics/sdk
-// (API key -> bearer token over gRPC-web) lazily on first use, shares it across concurrent
-// calls, and speaks the full current proto (src/viam-proto.ts) over the SDK's transport.
+// (API key -> bearer token over gRPC-web) lazily on first use, shares the session across
+// concurrent calls, and speaks the full current proto (src/viam-proto.ts) over the SDK's
+// authenticated transport.
 import { createPromiseClient } from "@connectrpc/connect";
 import type { PromiseClient, Transport } from "@connectrpc/connect";
 import { Code } from "@connectrpc/connect";
@@ -37,6 +38,8 @@ export class ViamConnection {
   private session: Promise<Session> | undefined;
   private sandbox: Promise<ViamSandbox> | undefined;
   private hasSucceeded = false;
+  /** Aborted on close: ends an authentication still under way. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly config: Config,
@@ -63,65 +66,101 @@ export class ViamConnection {
     options: CallOptions,
     onChunk: (chunk: Uint8Array) => Promise<void> | void,
   ): Promise<void> {
-    await this.withSession({ ...options, retryable: false }, async (session, attemptOptions) => {
-      for await (const message of session.client.getInvoicePdf(request, attemptOptions)) {
-        await onChunk((message as unknown as ResponseOf<"getInvoicePdf">).chunk);
-      }
-    });
+    let delivered = false;
+    await this.withSession(
+      { ...options, retryable: false },
+      async (session, attemptOptions) => {
+        for await (const message of session.client.getInvoicePdf(request, attemptOptions)) {
+          delivered = true;
+          await onChunk((message as unknown as ResponseOf<"getInvoicePdf">).chunk);
+        }
+      },
+      // Once a chunk has been handed on, repeating the stream would duplicate bytes.
+      () => !delivered,
+    );
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     const sandbox = this.sandbox;
     this.sandbox = undefined;
     if (sandbox) await (await sandbox).close().catch(() => undefined);
   }
 
+  /**
+   * Runs `attempt` with the shared session under the call's deadline and abort signal:
+   * waiting for authentication counts against the deadline and stops on cancellation;
+   * retryable calls are retried on UNAVAILABLE / RESOURCE_EXHAUSTED with exponential
+   * backoff and jitter while the deadline allows, and so is a login that meets them (for any
+   * call: nothing was sent yet); an UNAUTHENTICATED answer after a working
+   * session means the token expired: authenticate once more and repeat the call once
+   * (safe for writes too: the server refused before acting).
+   */
   private async withSession<T>(
     options: CallOptions,
     attempt: (session: Session, opts: { timeoutMs: number; signal?: AbortSignal }) => Promise<T>,
+    mayRepeat: () => boolean = () => true,
   ): Promise<T> {
     const deadline = Date.now() + options.timeoutMs;
+    const cancelled = () => new ToolError(`The request for ${options.what} was cancelled.`, Code.Canceled);
+    const timedOut = () => describeViamFailure({ code: Code.DeadlineExceeded, rawMessage: "" }, options.what, options.timeoutMs);
+    /** On UNAVAILABLE / RESOURCE_EXHAUSTED, wait out the backoff if attempts and the deadline allow; true: try again. */
+    const backOff = async (err: unknown, tries: number, what: string): Promise<boolean> => {
+      const code = asRpcFailure(err)?.code;
+      if ((code !== Code.Unavailable && code !== Code.ResourceExhausted) || tries >= RETRY_MAX_ATTEMPTS) return false;
+      const backoff = RETRY_BASE_MS * 2 ** (tries - 1) * (0.5 + Math.random());
+      if (Date.now() + backoff >= deadline) return false;
+      this.logger.log("debug", `retrying ${what ? `${what} ` : ""}${options.what} after ${Code[code]} in ${Math.round(backoff)} ms`);
+      await sleep(backoff, options.signal);
+      return true;
+    };
     let reauthenticated = false;
     for (let tries = 1; ; tries++) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw describeViamFailure({ code: Code.DeadlineExceeded, rawMessage: "" }, options.what, options.timeoutMs);
+      if (options.signal?.aborted) throw cancelled();
+      if (deadline - Date.now() <= 0) throw timedOut();
+      const pending = this.connect(options.timeoutMs);
       let session: Session;
       try {
-        session = await this.connect(options);
+        session = await waitFor(pending, deadline - Date.now(), options.signal);
       } catch (err) {
+        if (options.signal?.aborted) throw cancelled();
+        // The login is safe to repeat, for reads and writes alike: nothing was sent yet.
+        if (await backOff(err, tries, "the login for")) continue;
         throw describeViamFailure(err, options.what, options.timeoutMs);
       }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw timedOut();
       try {
         const result = await attempt(session, { timeoutMs: remaining, signal: options.signal });
         this.hasSucceeded = true;
         return result;
       } catch (err) {
+        if (options.signal?.aborted) throw cancelled();
         const failure = asRpcFailure(err);
-        if (options.signal?.aborted) throw new ToolError(`The request for ${options.what} was cancelled.`, Code.Canceled);
-        // An access token can expire mid-session: authenticate once more and retry once.
-        if (failure?.code === Code.Unauthenticated && this.hasSucceeded && !reauthenticated) {
+        if (failure?.code === Code.Unauthenticated && this.hasSucceeded && !reauthenticated && mayRepeat()) {
           reauthenticated = true;
-          this.logger.log("info", "Viam access token rejected; authenticating again");
-          this.session = undefined;
+          // Many calls may see the same expired token at once: only the first drops that
+          // session; the others then share the one new authentication.
+          if (this.session === pending) {
+            this.logger.log("info", "Viam access token rejected; authenticating again");
+            this.session = undefined;
+          }
           continue;
         }
-        const transient = failure?.code === Code.Unavailable || failure?.code === Code.ResourceExhausted;
-        if (options.retryable && transient && tries < RETRY_MAX_ATTEMPTS) {
-          const backoff = RETRY_BASE_MS * 2 ** (tries - 1) * (0.5 + Math.random());
-          if (Date.now() + backoff < deadline) {
-            this.logger.log("debug", `retrying ${options.what} after ${Code[failure.code]} in ${Math.round(backoff)} ms`);
-            await sleep(backoff, options.signal);
-            continue;
-          }
-        }
+        if (options.retryable && mayRepeat() && (await backOff(err, tries, ""))) continue;
         throw describeViamFailure(err, options.what, options.timeoutMs);
       }
     }
   }
 
-  private connect(options: CallOptions): Promise<Session> {
+  /**
+   * The one shared authentication (single flight). It runs on its own budget, at least the
+   * default deadline, so a caller with a short deadline does not doom the callers that share
+   * it; each caller waits for it only within its own deadline (see withSession).
+   */
+  private connect(callerTimeoutMs: number): Promise<Session> {
     if (!this.session) {
-      const pending = this.authenticate(options.timeoutMs);
+      const pending = this.authenticate(Math.max(callerTimeoutMs, this.config.defaultTimeoutMs));
       this.session = pending;
       // A failed authentication is not cached: the next call tries again.
       pending.catch(() => {
@@ -132,15 +171,19 @@ export class ViamConnection {
   }
 
   private async authenticate(timeoutMs: number): Promise<Session> {
+    const deadline = Date.now() + timeoutMs;
     const target = await this.resolveTarget();
+    // The SDK's own API-key login (AuthService/Authenticate, then a bearer token on every
+    // call). It takes no deadline or signal, so each caller waits for it within its own.
     const { createViamClient } = await import("@viamrobotics/sdk");
     // The SDK's bundled typings resolve to `any` here; pin the boundary type ourselves.
-    const viamClient = await withTimeout<object>(
+    const viamClient = await waitFor<object>(
       createViamClient({
         serviceHost: target.serviceHost,
         credentials: { type: "api-key", authEntity: target.apiKeyId, payload: target.apiKey },
       }),
-      timeoutMs,
+      Math.max(1, deadline - Date.now()),
+      this.closing.signal,
     );
     const transport = sdkTransport(viamClient);
     this.logger.log("info", `authenticated to ${target.sandbox ? "the embedded sandbox" : target.serviceHost}`);
@@ -171,16 +214,38 @@ function sdkTransport(viamClient: object): Transport {
   return transport as Transport;
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+/**
+ * Wait for `promise` at most `timeoutMs`, and not past `signal`'s abort. Rejects with an
+ * RPC-shaped DEADLINE_EXCEEDED or CANCELED failure; the promise itself runs on.
+ */
+function waitFor<T>(promise: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject({ code: Code.DeadlineExceeded, rawMessage: "authentication timed out" }), timeoutMs);
-    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+    const cancel = () => settle(() => reject({ code: Code.Canceled, rawMessage: "cancelled" }));
+    const timer = setTimeout(() => settle(() => reject({ code: Code.DeadlineExceeded, rawMessage: "" })), Math.max(0, timeoutMs));
+    const settle = (then: () => void) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", cancel);
+      then();
+    };
+    if (signal?.aborted) return cancel();
+    signal?.addEventListener("abort", cancel, { once: true });
+    promise.then(
+      (value) => settle(() => resolve(value)),
+      (err: unknown) => settle(() => reject(err)),
+    );
   });
 }
 
+/** Sleep `ms`, ending early (without error) when `signal` aborts; the caller checks it. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    const wake = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    if (signal?.aborted) wake();
+    else signal?.addEventListener("abort", wake, { once: true });
   });
 }

@@ -331,7 +331,7 @@ export const BillingService = {
 } as const;
 
 // proto.rpc.v1.AuthService: what the SDK calls to trade an API key for a bearer token.
-// Only the sandbox serves it; the SDK carries its own copy for the client side.
+// The sandbox serves it; ViamConnection calls it (with a deadline) and hands the token to the SDK.
 export interface CredentialsF { type: string; payload: string }
 export interface AuthenticateRequestF { entity: string; credentials?: Msg<CredentialsF> }
 export interface AuthenticateResponseF { accessToken: string }

@@ -1,11 +1,12 @@
 // Shared test harness: spawns the built server (dist/) as an MCP client would, over stdio,
 // and talks to it with the MCP SDK's real Client.
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { startViamSandbox } from "../src/sandbox/viam-sandbox.js";
 import type { ViamSandbox } from "../src/sandbox/viam-sandbox.js";
 
@@ -15,11 +16,13 @@ export interface RunningServer {
   client: Client;
   stderr: () => string;
   home: string;
+  /** The server process, e.g. to read /proc/<pid>/status. */
+  pid: number;
   close(): Promise<void>;
 }
 
-/** Spawn the built server with exactly `env` (plus PATH and a private HOME) and connect a client. */
-export async function startServer(env: Record<string, string> = {}, args: string[] = []): Promise<RunningServer> {
+/** Spawn the built server with exactly `env` (plus PATH and a private HOME) and connect a client declaring `capabilities`. */
+export async function startServer(env: Record<string, string> = {}, args: string[] = [], capabilities: ClientCapabilities = {}): Promise<RunningServer> {
   const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -29,9 +32,9 @@ export async function startServer(env: Record<string, string> = {}, args: string
   });
   let stderr = "";
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: "billing-mcp-tests", version: "0.0.0" });
+  const client = new Client({ name: "billing-mcp-tests", version: "0.0.0" }, { capabilities });
   await client.connect(transport);
-  return { client, stderr: () => stderr, home, close: () => client.close() };
+  return { client, stderr: () => stderr, home, pid: transport.pid ?? -1, close: () => client.close() };
 }
 
 /** Environment that points the server at a sandbox as if it were the real Viam app. */
@@ -49,3 +52,24 @@ export function textOf(result: CallToolResult): string {
 
 export { startViamSandbox };
 export type { ViamSandbox };
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI once with exactly `env` (plus PATH and a private HOME), stdin closed. */
+export async function runCli(args: string[], env: Record<string, string> = {}, entry = SERVER_ENTRY): Promise<CliRun> {
+  const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
+  const child = spawn(process.execPath, [entry, ...args], {
+    env: { ...getDefaultEnvironment(), HOME: home, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((done) => child.on("close", (c) => done(c)));
+  return { code, stdout, stderr };
+}

@@ -8,15 +8,19 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { allTools } from "../tools/index.js";
+import { writeOutputShape } from "../src/confirmation-gate.js";
 import { StdioFront, REPLAY_ID } from "../src/front.js";
+import { toolInputShape } from "../src/server.js";
 import type { Backend } from "../src/front.js";
 import { buildListing } from "../src/listing-build.js";
+import { capabilitiesOf } from "../src/listing.js";
 import type { Listing } from "../src/listing.js";
 import { ORG } from "../src/sandbox/data.js";
+import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
 import { call, liveEnv, SERVER_ENTRY, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
 
-const BUILT = resolve(dirname(SERVER_ENTRY), "../listing.json");
+const BUILT = resolve(dirname(SERVER_ENTRY), "listing.json");
 type Schema = { properties?: Record<string, { description?: string }>; required?: string[] };
 
 describe("the built listing", () => {
@@ -34,12 +38,14 @@ describe("the built listing", () => {
       const listed = listing.tools.find((t) => t.name === tool.name)!;
       expect(listed.access).toBe(tool.access);
       const input = listed.listing.inputSchema as Schema;
-      expect(Object.keys(input.properties ?? {})).toEqual([...Object.keys(tool.input), "timeout"]);
+      const shape = toolInputShape(tool);
+      expect(Object.keys(input.properties ?? {})).toEqual(Object.keys(shape));
       for (const [field, schema] of Object.entries(input.properties ?? {})) expect(schema.description, `${tool.name}.${field}`).toBeTruthy();
-      const required = Object.entries(tool.input).filter(([, s]) => !s.isOptional()).map(([k]) => k);
+      const required = Object.entries(shape).filter(([, s]) => !s.isOptional()).map(([k]) => k);
       expect(input.required ?? []).toEqual(required);
       const output = listed.listing.outputSchema as Schema;
-      expect(Object.keys(output.properties ?? {})).toEqual([...Object.keys(tool.output), "sandbox"]);
+      const outputShape = tool.access === "write" ? writeOutputShape(tool.output) : tool.output;
+      expect(Object.keys(output.properties ?? {})).toEqual([...Object.keys(outputShape), "sandbox"]);
       const text = JSON.stringify(listed.listing);
       expect(text).not.toContain("$schema");
       expect(text).not.toContain("9007199254740991");
@@ -49,7 +55,11 @@ describe("the built listing", () => {
 
   it("answers initialize as the SDK's server does", () => {
     expect(listing.serverInfo).toEqual({ name: "billing-mcp", version: expect.any(String) });
-    expect(listing.capabilities.tools).toBeDefined();
+    expect(capabilitiesOf(listing, listing.tools).tools).toBeDefined();
+    // Resources come with the PDF tool only (test/resources.test.ts checks it over stdio).
+    const pdf = listing.tools.filter((t) => t.name === "viam_get_invoice_pdf");
+    expect(capabilitiesOf(listing, pdf).resources).toBeDefined();
+    expect(capabilitiesOf(listing, listing.tools.filter((t) => t.name === "viam_get_current_month_usage")).resources).toBeUndefined();
     expect(listing.supportedProtocolVersions).toContain(listing.latestProtocolVersion);
   });
 });
@@ -71,10 +81,11 @@ describe("the stdio front, in-process", () => {
     const loaded = new Promise<void>((resolve) => (release = resolve));
     let send!: (m: JSONRPCMessage) => void;
     let loads = 0;
-    const backend: Backend = { deliver: (m) => void delivered.push(m), close: async () => undefined };
+    const backend: Backend = { deliver: (m) => void delivered.push(m), inFlight: 0, close: async () => true };
     const front = new StdioFront({
       listing,
       tools: [{ name: "t", inputSchema: { type: "object" } }],
+      capabilities: listing.capabilities,
       instructions: "hello",
       logger: { log: () => undefined },
       input,
@@ -165,7 +176,7 @@ describe("the built server's listing over stdio", () => {
     const server = await startServer(liveEnv(sandbox, { BILLING_MCP_OUTPUT_SCHEMAS: "true" }));
     try {
       const { tools } = await server.client.listTools();
-      expect(tools).toEqual(built.tools.map((t) => t.listing));
+      expect(tools).toEqual(built.tools.filter((t) => t.access === "read").map((t) => t.listing));
       // The SDK's Client checks each structuredContent against the listed output schema.
       const invoices = await call(server.client, "viam_get_invoices_summary", { org_id: ORG.acme, limit: 1 });
       const [newest] = (invoices.structuredContent as { invoices: { id: string }[] }).invoices;
@@ -173,8 +184,10 @@ describe("the built server's listing over stdio", () => {
         viam_get_invoice_pdf: { org_id: ORG.acme, invoice_id: newest!.id },
         viam_get_location_billing_organization: { location_id: "loc-warehouse" },
         viam_get_available_billing_tiers: {},
+        latitude_get_billing_usage: { project: LATITUDE_SANDBOX_PROJECTS[0]!.id },
+        billing_spend_overview: { org_ids: [ORG.acme] },
       };
-      for (const tool of allTools) {
+      for (const tool of allTools.filter((t) => t.access === "read")) {
         const result = await call(server.client, tool.name, args[tool.name] ?? { org_id: ORG.acme });
         expect(result.isError, `${tool.name}: ${textOf(result)}`).toBeFalsy();
         const schema = z.object({ ...tool.output, sandbox: z.boolean() }).strict();

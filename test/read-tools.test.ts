@@ -30,9 +30,11 @@ async function ok(name: string, args: Record<string, unknown> = {}) {
 }
 
 describe("read tools against the sandbox as a live Viam", () => {
-  it("lists exactly the six read tools, each with schemas and read-only hints", async () => {
+  it("lists exactly the read tools, each with schemas and read-only hints", async () => {
     const { tools } = await server.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
+      "billing_spend_overview",
+      "latitude_get_billing_usage",
       "viam_get_available_billing_tiers",
       "viam_get_current_month_usage",
       "viam_get_invoice_pdf",

@@ -1,14 +1,16 @@
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { idField, orgIdField } from "../src/fields.js";
+import { boundedText, idField, orgIdField } from "../src/fields.js";
 import { resolveDestination, stableInvoiceFileName, writeAtomically } from "../src/invoice-download.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+
+const PROGRESS_STEP_BYTES = 1024 * 1024;
 
 export default defineTool({
   name: "viam_get_invoice_pdf",
   title: "Save a Viam invoice PDF",
   description:
-    "Saves an invoice's PDF in the download directory (BILLING_MCP_DOWNLOAD_DIR); returns path, bytes, SHA-256.",
+    "Saves an invoice's PDF in the download directory (BILLING_MCP_DOWNLOAD_DIR), replacing a file only with overwrite; returns path, bytes, SHA-256.",
   access: "read",
   provider: "viam",
   // Reads from Viam; writes only a new local file inside the download directory.
@@ -16,10 +18,7 @@ export default defineTool({
   input: {
     invoice_id: idField("Invoice id, from viam_get_invoices_summary."),
     org_id: orgIdField,
-    dest: z
-      .string()
-      .min(1)
-      .max(1024)
+    dest: boundedText(1024)
       .optional()
       .describe("A .pdf path in the download directory (relative: inside it). Default: invoice-<org>-<id>.pdf."),
     overwrite: z.boolean().optional().describe("Replace an existing dest (default false)."),
@@ -34,13 +33,24 @@ export default defineTool({
   async run({ invoice_id, org_id, dest, overwrite = false }, ctx) {
     const orgId = ctx.orgId(org_id);
     const target = await resolveDestination(ctx.config.downloadDir, dest ?? stableInvoiceFileName(orgId, invoice_id), overwrite);
-    const saved = await writeAtomically(target, (write) =>
+    // The stream does not announce its size: report bytes so far, at most once per MiB.
+    let received = 0;
+    let reported = 0;
+    const saved = await writeAtomically(target, overwrite, (write) =>
       ctx.viam.streamInvoicePdf(
         { id: invoice_id, orgId },
         { what: `PDF of invoice "${invoice_id}" of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
-        write,
+        async (chunk) => {
+          await write(chunk);
+          received += chunk.byteLength;
+          if (received - reported >= PROGRESS_STEP_BYTES) {
+            reported = received;
+            await ctx.progress(received, undefined, `${received} bytes of invoice ${invoice_id} received`);
+          }
+        },
       ),
     );
+    await ctx.progress(saved.bytes, saved.bytes, `invoice ${invoice_id} saved`);
     return {
       structured: { invoice_id, org_id: orgId, ...saved },
       text: `Saved invoice ${invoice_id} (org ${orgId}) to ${saved.path}: ${saved.bytes} bytes, sha256 ${saved.sha256}`,

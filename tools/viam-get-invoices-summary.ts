@@ -1,23 +1,11 @@
 import { z } from "zod";
-import { orgIdField } from "../src/fields.js";
-import { cents, isoDate, isoDateTime, money, usd } from "../src/render.js";
+import { boundedText, orgIdField } from "../src/fields.js";
+import { cents, money, usd } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+import { invoicesNewestFirst, invoiceSchema, isUnpaid } from "../src/viam-invoices.js";
+import type { Invoice } from "../src/viam-invoices.js";
 
 const DEFAULT_LIMIT = 24;
-
-const invoice = z.object({
-  id: z.string(),
-  invoice_date: z.string().nullable().describe("ISO date."),
-  amount: z.number().describe("USD."),
-  status: z.string().describe("As Viam reports it, e.g. paid, outstanding, or a newer status."),
-  due_date: z.string().nullable(),
-  paid_date: z.string().nullable(),
-  last_payment_failure_reason: z.string().nullable().describe("e.g. card_declined, insufficient_funds; null when none."),
-  last_payment_failure_at: z.string().nullable().describe("ISO date-time."),
-});
-type Invoice = z.infer<typeof invoice>;
-
-const isUnpaid = (inv: Invoice) => inv.status !== "paid";
 
 export default defineTool({
   name: "viam_get_invoices_summary",
@@ -29,11 +17,7 @@ export default defineTool({
   annotations: READ_ONLY,
   input: {
     org_id: orgIdField,
-    status: z
-      .string()
-      .trim()
-      .min(1)
-      .max(64)
+    status: boundedText(64)
       .optional()
       .describe("Exact status (e.g. paid, outstanding), or 'unpaid' for all but paid."),
     limit: z.number().int().min(1).max(500).optional().describe(`How many of the newest matching invoices to show (default ${DEFAULT_LIMIT}).`),
@@ -46,25 +30,12 @@ export default defineTool({
     matching_invoices: z.number().int().describe("How many match the status filter."),
     shown_invoices: z.number().int(),
     matching_unpaid_sum: z.number().describe("Sum of the matching invoices that are not paid, USD."),
-    invoices: z.array(invoice).describe("Exactly the invoices shown, newest first."),
+    invoices: z.array(invoiceSchema).describe("Exactly the invoices shown, newest first."),
   },
   async run({ org_id, status, limit = DEFAULT_LIMIT }, ctx) {
     const orgId = ctx.orgId(org_id);
     const summary = await ctx.viam.unary("getInvoicesSummary", { orgId }, { what: `invoices of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
-    const all: Invoice[] = summary.invoices
-      .map((inv) => ({
-        id: inv.id,
-        invoice_date: isoDate(inv.invoiceDate),
-        amount: cents(inv.invoiceAmount),
-        status: inv.status,
-        due_date: isoDate(inv.dueDate),
-        paid_date: isoDate(inv.paidDate),
-        last_payment_failure_reason: inv.lastPaymentFailureReason || null,
-        last_payment_failure_at: isoDateTime(inv.lastPaymentFailureAt),
-        sortKey: Number(inv.invoiceDate?.seconds ?? 0n),
-      }))
-      .sort((a, b) => b.sortKey - a.sortKey)
-      .map(({ sortKey: _sortKey, ...inv }) => inv);
+    const all: Invoice[] = invoicesNewestFirst(summary);
     const matching = status === undefined ? all : status === "unpaid" ? all.filter(isUnpaid) : all.filter((inv) => inv.status === status);
     const shown = matching.slice(0, limit);
     const unpaidSum = matching.filter(isUnpaid).reduce((sum, inv) => sum + inv.amount, 0);

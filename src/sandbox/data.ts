@@ -1,5 +1,8 @@
 // The sandbox's demo data: several organizations with varied, internally consistent billing.
-// Built relative to "now" so the current month is always the current month.
+// Built relative to "now" so the current month is always the current month. Tests assert
+// against these exports and helpers, not against copied numbers.
+import { invoicePdfParts, pdfBytes, pdfSize } from "./pdf.js";
+import type { PdfParts } from "./pdf.js";
 
 export interface SandboxUsageCost { resourceType: number; cost: number }
 export interface SandboxSource { sourceType: number; tierName: string; costs: SandboxUsageCost[]; discount: number }
@@ -14,6 +17,12 @@ export interface SandboxInvoice {
   failureAt?: Date;
   /** Extra bytes in the PDF, for large-invoice tests. */
   pdfPadding?: number;
+  /** Set on invoices created by ChargeOrganization / CreateInvoiceAndChargeImmediately. */
+  description?: string;
+  subtotal?: number;
+  tax?: number;
+  brandingOrgId?: string;
+  emailSent?: boolean;
 }
 export interface SandboxOrg {
   id: string;
@@ -51,11 +60,17 @@ export const TIERS = ["free", "pro", "business", "enterprise"];
 export const LARGE_INVOICE_ID = "inv_acme_archive_large";
 export const LARGE_INVOICE_PADDING = 48 * 1024 * 1024;
 export const FLEET_INVOICE_COUNT = 360;
+/** 12 monthly invoices plus the large archive one. */
+export const ACME_INVOICE_COUNT = 13;
+/** Enum numbers this client does not know, sent by org-orbital's "newer server". */
+export const UNKNOWN_USAGE_COST_TYPE = 99;
+export const UNKNOWN_SOURCE_TYPE = 7;
+export const PREMIUM_MODULE = 27;
 
 // UsageCostType numbers (see src/viam-proto.ts).
 const T = {
   remoteControl: 3, standardCompute: 4, binaryStorage: 6, perMachine: 8, trigger: 9, tabularStorage: 10,
-  logsStorage: 12, binaryUpload: 15, logsEgress: 20, dbCompute: 23, premiumModule: 27, fromTheFuture: 99,
+  logsStorage: 12, binaryUpload: 15, logsEgress: 20, dbCompute: 23, premiumModule: PREMIUM_MODULE, fromTheFuture: UNKNOWN_USAGE_COST_TYPE,
 } as const;
 const SOURCE = { org: 1, fragment: 2 } as const;
 
@@ -84,6 +99,26 @@ export function sourceTotals(source: SandboxSource) {
 }
 export function orgSubtotal(org: SandboxOrg): number {
   return round(org.sources.reduce((s, src) => s + sourceTotals(src).totalWithDiscount, 0));
+}
+/** The deprecated flat figures of GetCurrentMonthUsageResponse, derived from the sources. */
+export function legacyUsage(org: SandboxOrg) {
+  const costs = org.sources.flatMap((s) => s.costs);
+  const sum = (types: readonly number[]) => round(costs.filter((c) => types.includes(c.resourceType)).reduce((s, c) => s + c.cost, 0));
+  // Every *_CLOUD_STORAGE type; "other" is all storage that is not binary data.
+  const storage = [5, 6, 7, 10, 11, 12, 13, 14, 22, 25];
+  return {
+    cloudStorageUsageCost: sum(storage),
+    binaryDataCloudStorageUsageCost: sum([6]),
+    otherCloudStorageUsageCost: sum(storage.filter((t) => t !== 6)),
+    dataUploadUsageCost: sum([1, 15, 16, 17]),
+    dataEgresUsageCost: sum([2, 18, 19, 20, 21, 24]),
+    remoteControlUsageCost: sum([3]),
+    standardComputeUsageCost: sum([4]),
+    perMachineUsageCost: sum([8]),
+    discountAmount: round(org.sources.reduce((s, src) => s + src.discount, 0)),
+    totalUsageWithoutDiscount: round(org.sources.reduce((s, src) => s + sourceTotals(src).totalWithoutDiscount, 0)),
+    totalUsageWithDiscount: orgSubtotal(org),
+  };
 }
 export function outstandingBalance(org: SandboxOrg): number {
   return round(org.invoices.filter((i) => i.status !== "paid").reduce((s, i) => s + i.amount, 0));
@@ -178,7 +213,7 @@ export function createSandboxState(now = new Date()): SandboxState {
       payment: { type: 1, brand: "amex", lastFour: "0005" },
       sources: [
         { sourceType: SOURCE.org, tierName: "enterprise", discount: 100, costs: [{ resourceType: T.premiumModule, cost: 250 }, { resourceType: T.fromTheFuture, cost: 77.77 }, { resourceType: T.standardCompute, cost: 400 }] },
-        { sourceType: 7, tierName: "partner-bundle", discount: 0, costs: [{ resourceType: T.perMachine, cost: 60 }] },
+        { sourceType: UNKNOWN_SOURCE_TYPE, tierName: "partner-bundle", discount: 0, costs: [{ resourceType: T.perMachine, cost: 60 }] },
       ],
       invoices: orbitalInvoices,
     },
@@ -219,3 +254,16 @@ export function invoicePdfLines(org: SandboxOrg, invoice: SandboxInvoice): strin
     `Status: ${invoice.status}`,
   ];
 }
+
+/** An invoice's PDF as parts; the bytes are produced by pdfChunks(). */
+export const invoicePdf = (org: SandboxOrg, invoice: SandboxInvoice): PdfParts =>
+  invoicePdfParts(invoicePdfLines(org, invoice), invoice.pdfPadding ?? 0);
+/** The exact bytes the sandbox streams for a (small) invoice, to compare byte for byte. */
+export const expectedInvoicePdf = (org: SandboxOrg, invoice: SandboxInvoice): Uint8Array => pdfBytes(invoicePdf(org, invoice));
+export const invoicePdfSize = (org: SandboxOrg, invoice: SandboxInvoice): number => pdfSize(invoicePdf(org, invoice));
+
+/** Size in bytes of LARGE_INVOICE_ID's PDF (about 48 MiB); its text lines have a fixed length. */
+export const LARGE_INVOICE_PDF_SIZE = (() => {
+  const acme = createSandboxState().orgs.get(ORG.acme)!;
+  return invoicePdfSize(acme, acme.invoices.find((i) => i.id === LARGE_INVOICE_ID)!);
+})();

@@ -1,43 +1,61 @@
 // The embedded sandbox: a real Viam app server on loopback speaking gRPC-web, with
 // proto.rpc.v1.AuthService/Authenticate and all 11 BillingService RPCs over demo data.
 // The MCP server talks to it through the very same @viamrobotics/sdk path as to Viam.
+// It never writes to stdout: in the MCP server's process, stdout is the JSON-RPC channel.
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Timestamp } from "@bufbuild/protobuf";
+import { MethodKind, Timestamp } from "@bufbuild/protobuf";
+import type { AnyMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AuthService, BillingService } from "../viam-proto.js";
-import { createSandboxState, currentPeriodOf, invoicePdfLines, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
+import type { AuthenticateRequestF, MsgType } from "../viam-proto.js";
+import { createSandboxState, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
 import type { SandboxInvoice, SandboxOrg, SandboxState } from "./data.js";
-import { invoicePdfParts, pdfChunks } from "./pdf.js";
+import { pdfChunks } from "./pdf.js";
 
 export type { SandboxState } from "./data.js";
 
+export interface ViamSandbox {
+  /** e.g. "http://127.0.0.1:43125" */
+  url: string;
+  /** The key id (auth entity) the sandbox accepts. */
+  apiKeyId: string;
+  apiKey: string;
+  /** RPC name (e.g. "ChargeOrganization") -> times it reached a handler after authentication; "Authenticate" counts successful logins. */
+  calls: Map<string, number>;
+  /** RPC name (Authenticate included) -> handlers that saw their ctx.signal abort while still working (caller cancelled, deadline passed). */
+  aborted: Map<string, number>;
+  /** RPC name -> the deadline (ms left) the last such call arrived with; undefined: it carried none. */
+  deadlines: Map<string, number | undefined>;
+  /** Every access token issued so far (for tests that check no token ever leaks). */
+  readonly issuedTokens: readonly string[];
+  faults: SandboxFaults;
+  /** The mutable data, so tests can inspect side effects. */
+  state: SandboxState;
+  close(): Promise<void>;
+}
+
 export interface SandboxFaults {
-  /** Every billing RPC waits this long before answering (stops if the caller gives up). */
+  /** Every billing RPC waits this long before answering (stops when the caller gives up). */
   delayMs: number;
+  /** Authenticate waits this long before answering (stops when the caller gives up). */
+  authDelayMs: number;
+  /** The next N Authenticate calls fail with UNAVAILABLE. */
+  authUnavailableNext: number;
+  /** GetInvoicePdf waits this long before each chunk (stops when the caller gives up). */
+  pdfChunkDelayMs: number;
   /** The next N billing RPCs fail with UNAVAILABLE. */
   unavailableNext: number;
   /** The next N billing RPCs fail with RESOURCE_EXHAUSTED. */
   resourceExhaustedNext: number;
-  /** Every token issued so far becomes invalid (UNAUTHENTICATED "token expired"). */
+  /** Every token issued so far becomes invalid (UNAUTHENTICATED "access token expired"). */
   expireTokens(): void;
-  /** GetInvoicePdf sends this many chunks, then fails (a broken stream). */
+  /** GetInvoicePdf sends this many chunks, then fails with INTERNAL (a broken stream). */
   cutPdfStreamAfterChunks: number | null;
   reset(): void;
-}
-
-export interface ViamSandbox {
-  url: string;
-  apiKeyId: string;
-  apiKey: string;
-  /** RPC name -> times it reached a handler (after authentication). */
-  calls: Map<string, number>;
-  faults: SandboxFaults;
-  state: SandboxState;
-  close(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -45,20 +63,45 @@ export interface StartOptions {
   port?: number;
   apiKeyId?: string;
   apiKey?: string;
-  now?: Date;
 }
 
+// Handlers typed by the field shapes of src/viam-proto.ts (its message types are untyped AnyMessage).
+type Methods = typeof BillingService.methods;
+type FieldsOf<T> = T extends MsgType<infer F> ? F : never;
+type In<K extends keyof Methods> = FieldsOf<Methods[K]["I"]>;
+type Out<K extends keyof Methods> = Partial<FieldsOf<Methods[K]["O"]>>;
+type Handlers = {
+  [K in keyof Methods]: Methods[K]["kind"] extends MethodKind.ServerStreaming
+    ? (req: In<K>, ctx: HandlerContext) => AsyncIterable<Out<K>>
+    : (req: In<K>, ctx: HandlerContext) => Out<K>;
+};
+
 const ts = (d: Date | undefined) => (d ? Timestamp.fromDate(d) : undefined);
+const fail = (code: Code, message: string): never => {
+  throw new ConnectError(message, code);
+};
+const DAY = 86_400_000;
 
 export async function startViamSandbox(options: StartOptions = {}): Promise<ViamSandbox> {
-  const apiKeyId = options.apiKeyId ?? `sandbox-key-${randomUUID()}`;
-  const apiKey = options.apiKey ?? randomBytes(24).toString("base64url");
-  const state = createSandboxState(options.now);
+  // Shaped like Viam's keys: a UUID key id and a 32-character secret.
+  const apiKeyId = options.apiKeyId ?? randomUUID();
+  const apiKey = options.apiKey ?? randomUUID().replace(/-/g, "");
+  const state = createSandboxState();
   const calls = new Map<string, number>();
+  const count = (rpc: string) => calls.set(rpc, (calls.get(rpc) ?? 0) + 1);
+  const aborted = new Map<string, number>();
+  const deadlines = new Map<string, number | undefined>();
+  const issuedTokens: string[] = [];
+  /** Wait `ms`; if the caller goes away meanwhile, count it for `rpc` and fail as a server would. */
+  const wait = (rpc: string, ms: number, signal: AbortSignal) =>
+    abortableDelay(ms, signal, () => aborted.set(rpc, (aborted.get(rpc) ?? 0) + 1));
   const liveTokens = new Set<string>();
   const expiredTokens = new Set<string>();
   const faults: SandboxFaults = {
     delayMs: 0,
+    authDelayMs: 0,
+    authUnavailableNext: 0,
+    pdfChunkDelayMs: 0,
     unavailableNext: 0,
     resourceExhaustedNext: 0,
     cutPdfStreamAfterChunks: null,
@@ -67,234 +110,262 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       liveTokens.clear();
     },
     reset() {
-      Object.assign(faults, { delayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
+      Object.assign(faults, { delayMs: 0, authDelayMs: 0, authUnavailableNext: 0, pdfChunkDelayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
     },
   };
 
-  /** Authentication, call counting and faults: what every billing RPC goes through first. */
+  /** What every billing RPC goes through first: authentication, call counting, faults. */
   async function enter(rpc: string, ctx: HandlerContext): Promise<void> {
-    const token = /^Bearer (.+)$/.exec(ctx.requestHeader.get("authorization") ?? "")?.[1];
-    if (!token || !liveTokens.has(token)) {
-      throw new ConnectError(token && expiredTokens.has(token) ? "access token expired" : "missing or invalid access token", Code.Unauthenticated);
-    }
-    calls.set(rpc, (calls.get(rpc) ?? 0) + 1);
-    if (faults.delayMs > 0) await abortableDelay(faults.delayMs, ctx.signal);
+    const token =
+      /^Bearer\s+(\S+)$/i.exec(ctx.requestHeader.get("authorization") ?? "")?.[1] ?? fail(Code.Unauthenticated, "missing authorization: Bearer token");
+    if (!liveTokens.has(token)) fail(Code.Unauthenticated, expiredTokens.has(token) ? "access token expired" : "invalid access token");
+    count(rpc);
+    deadlines.set(rpc, ctx.timeoutMs());
+    if (faults.delayMs > 0) await wait(rpc, faults.delayMs, ctx.signal);
     if (faults.unavailableNext > 0) {
       faults.unavailableNext--;
-      throw new ConnectError("sandbox: injected outage", Code.Unavailable);
+      fail(Code.Unavailable, "sandbox: injected outage");
     }
     if (faults.resourceExhaustedNext > 0) {
       faults.resourceExhaustedNext--;
-      throw new ConnectError("sandbox: injected rate limit", Code.ResourceExhausted);
+      fail(Code.ResourceExhausted, "sandbox: injected rate limit");
     }
   }
 
-  function required(field: string, value: string): string {
-    if (!value.trim()) throw new ConnectError(`${field} is required`, Code.InvalidArgument);
-    return value;
-  }
+  const required = (field: string, value: string): string => (value.trim() ? value : fail(Code.InvalidArgument, `${field} is required`));
 
-  function org(field: string, id: string): SandboxOrg {
-    const found = state.orgs.get(required(field, id));
-    if (!found) throw new ConnectError(`organization ${id} not found`, Code.NotFound);
-    if (found.restricted) throw new ConnectError(`caller is not an owner of organization ${id}`, Code.PermissionDenied);
+  /** An org the key exists for; `owned` also requires the key to be an owner of it. */
+  function org(field: string, id: string, owned = true): SandboxOrg {
+    const found = state.orgs.get(required(field, id)) ?? fail(Code.NotFound, `organization ${JSON.stringify(id)} not found`);
+    if (owned && found.restricted) fail(Code.PermissionDenied, `this API key is not an owner of organization ${JSON.stringify(id)}`);
     return found;
   }
 
-  function newInvoice(target: SandboxOrg, amount: number): SandboxInvoice {
-    const now = new Date();
-    const invoice: SandboxInvoice = { id: `inv_sbx_${String(state.nextInvoiceNumber++).padStart(5, "0")}`, date: now, amount: Math.round(amount * 100) / 100, status: "paid", dueDate: now, paidDate: now };
-    target.invoices.unshift(invoice);
-    return invoice;
+  function amount(field: string, value: number, positive: boolean): number {
+    if (!Number.isFinite(value) || value < 0) fail(Code.InvalidArgument, `${field} must be a finite, non-negative amount in USD`);
+    if (positive && value <= 0) fail(Code.InvalidArgument, `${field} must be greater than zero`);
+    return value;
   }
 
-  function nonNegative(field: string, value: number): number {
-    if (!Number.isFinite(value) || value < 0) throw new ConnectError(`${field} must be a finite, non-negative amount`, Code.InvalidArgument);
-    return value;
+  /** A charge becomes an invoice: paid at once on a card, otherwise outstanding for 30 days. */
+  function charge(target: SandboxOrg, total: number, extra: Partial<SandboxInvoice>): string {
+    const now = new Date();
+    const paid = target.payment.type === 1;
+    const invoice: SandboxInvoice = {
+      id: `inv_sbx_${String(state.nextInvoiceNumber++).padStart(5, "0")}`,
+      date: now,
+      amount: Math.round(total * 100) / 100,
+      status: paid ? "paid" : "outstanding",
+      dueDate: paid ? now : new Date(now.getTime() + 30 * DAY),
+      paidDate: paid ? now : undefined,
+      ...extra,
+    };
+    target.invoices.unshift(invoice);
+    return invoice.id;
+  }
+
+  const handlers: Handlers = {
+    getCurrentMonthUsage({ orgId }) {
+      const o = org("org_id", orgId);
+      const period = currentPeriodOf();
+      return {
+        startDate: ts(period.start),
+        endDate: ts(period.end),
+        ...legacyUsage(o),
+        subtotal: orgSubtotal(o),
+        resourceUsageCostsBySource: o.sources.map((s) => ({
+          sourceType: s.sourceType,
+          tierName: s.tierName,
+          resourceUsageCosts: { usageCosts: s.costs.map((c) => ({ ...c })), ...sourceTotals(s) },
+        })),
+      };
+    },
+    getOrgBillingInformation({ orgId }) {
+      const o = org("org_id", orgId);
+      const p = o.payment;
+      return {
+        type: p.type,
+        billingEmail: o.billingEmail,
+        billingTier: o.tier,
+        method: p.type === 1 ? { brand: p.brand, lastFourDigits: p.lastFour } : undefined,
+        methodUsBankAccount:
+          p.type === 2
+            ? {
+                bankName: p.bankName,
+                lastFourDigitsAccountNumber: p.lastFour,
+                routingNumber: p.routingNumber,
+                accountType: p.accountType,
+                verificationInfo: p.verification && {
+                  arrivalDate: BigInt(Math.floor(p.verification.arrivalDate.getTime() / 1000)),
+                  hostedVerificationPageUrl: p.verification.url,
+                },
+              }
+            : undefined,
+      };
+    },
+    getInvoicesSummary({ orgId }) {
+      const o = org("org_id", orgId);
+      return {
+        outstandingBalance: outstandingBalance(o),
+        invoices: o.invoices.map((i) => ({
+          id: i.id,
+          invoiceDate: ts(i.date),
+          invoiceAmount: i.amount,
+          status: i.status,
+          dueDate: ts(i.dueDate),
+          paidDate: ts(i.paidDate),
+          lastPaymentFailureReason: i.failureReason ?? "",
+          lastPaymentFailureAt: ts(i.failureAt),
+        })),
+      };
+    },
+    async *getInvoicePdf({ id, orgId }, ctx) {
+      const o = org("org_id", orgId);
+      const invoice = o.invoices.find((i) => i.id === required("id", id)) ?? fail(Code.NotFound, `invoice ${JSON.stringify(id)} not found in organization ${JSON.stringify(orgId)}`);
+      let sent = 0;
+      // One 64 KiB chunk at a time; connect-node awaits the socket's drain between writes.
+      for (const chunk of pdfChunks(invoicePdf(o, invoice))) {
+        if (faults.pdfChunkDelayMs > 0) await wait("GetInvoicePdf", faults.pdfChunkDelayMs, ctx.signal);
+        if (ctx.signal.aborted) return;
+        const cut = faults.cutPdfStreamAfterChunks;
+        if (cut !== null && sent >= cut) fail(Code.Internal, "sandbox: injected stream failure");
+        sent++;
+        yield { chunk };
+      }
+    },
+    getAvailableBillingTiers() {
+      return { tiers: [...state.tiers] };
+    },
+    getLocationBillingOrganization({ locationId }) {
+      const billingOrganizationId = state.locations.get(required("location_id", locationId));
+      return { billingOrganizationId: billingOrganizationId ?? fail(Code.NotFound, `location ${JSON.stringify(locationId)} not found`) };
+    },
+    sendPaymentRequiredEmail({ customerOrgId, billingOwnerOrgId }) {
+      // The customer is billed by the owner's org; only the owner org needs this key as owner.
+      org("customer_org_id", customerOrgId, false);
+      org("billing_owner_org_id", billingOwnerOrgId);
+      state.emails.push({ customerOrgId, billingOwnerOrgId, at: new Date() });
+      return {};
+    },
+    updateOrganizationBillingTier({ organizationId, billingTier }) {
+      const o = org("organization_id", organizationId);
+      if (!state.tiers.includes(required("billing_tier", billingTier))) {
+        fail(Code.InvalidArgument, `billing_tier ${JSON.stringify(billingTier)} is not one of the available tiers: ${state.tiers.join(", ")}`);
+      }
+      o.tier = billingTier;
+      return {};
+    },
+    updateLocationBillingOrganization({ locationId, billingOrganizationId }) {
+      if (!state.locations.has(required("location_id", locationId))) fail(Code.NotFound, `location ${JSON.stringify(locationId)} not found`);
+      org("billing_organization_id", billingOrganizationId);
+      state.locations.set(locationId, billingOrganizationId);
+      return {};
+    },
+    chargeOrganization(r) {
+      const target = org("org_id_to_charge", r.orgIdToCharge);
+      if (r.orgIdForBranding !== undefined) org("org_id_for_branding", r.orgIdForBranding);
+      const subtotal = amount("subtotal", r.subtotal, true);
+      const tax = amount("tax", r.tax, false);
+      const invoiceId = charge(target, subtotal + tax, {
+        description: r.description,
+        subtotal,
+        tax,
+        brandingOrgId: r.orgIdForBranding,
+        emailSent: !r.disableConfirmationEmail,
+      });
+      return { invoiceId };
+    },
+    createInvoiceAndChargeImmediately(r) {
+      const target = org("org_id_to_charge", r.orgIdToCharge);
+      if (r.orgIdForBranding !== undefined) org("org_id_for_branding", r.orgIdForBranding);
+      const total = amount("amount", r.amount, true);
+      return { invoiceId: charge(target, total, { description: r.description, brandingOrgId: r.orgIdForBranding, emailSent: !r.disableEmail }) };
+    },
+  };
+
+  /** Put enter() in front of every handler. */
+  function guarded(): ServiceImpl<typeof BillingService> {
+    const impl: Record<string, unknown> = {};
+    for (const [key, method] of Object.entries(BillingService.methods)) {
+      const handler = handlers[key as keyof Methods] as (req: unknown, ctx: HandlerContext) => unknown;
+      impl[key] =
+        method.kind === MethodKind.ServerStreaming
+          ? async function* (req: AnyMessage, ctx: HandlerContext) {
+              await enter(method.name, ctx);
+              yield* handler(req, ctx) as AsyncIterable<unknown>;
+            }
+          : async (req: AnyMessage, ctx: HandlerContext) => {
+              await enter(method.name, ctx);
+              return handler(req, ctx);
+            };
+    }
+    return impl as ServiceImpl<typeof BillingService>;
   }
 
   const routes = (router: ConnectRouter) => {
     router.service(AuthService, {
-      authenticate(req) {
-        const { entity, credentials } = req as unknown as { entity: string; credentials?: { type: string; payload: string } };
-        if (entity !== apiKeyId || credentials?.type !== "api-key" || credentials.payload !== apiKey) {
-          throw new ConnectError("invalid API key", Code.Unauthenticated);
+      async authenticate(req, ctx) {
+        deadlines.set("Authenticate", ctx.timeoutMs());
+        if (faults.authDelayMs > 0) await wait("Authenticate", faults.authDelayMs, ctx.signal);
+        if (faults.authUnavailableNext > 0) {
+          faults.authUnavailableNext--;
+          fail(Code.Unavailable, "sandbox: injected login outage");
         }
+        const { entity, credentials } = req as unknown as AuthenticateRequestF;
+        if (entity !== apiKeyId || credentials?.type !== "api-key" || credentials.payload !== apiKey) {
+          fail(Code.Unauthenticated, "invalid API key");
+        }
+        count("Authenticate");
         const accessToken = randomBytes(32).toString("base64url");
         liveTokens.add(accessToken);
+        issuedTokens.push(accessToken);
         return { accessToken };
       },
     });
-    router.service(BillingService, {
-      async getCurrentMonthUsage(req, ctx) {
-        await enter("GetCurrentMonthUsage", ctx);
-        const o = org("org_id", (req as unknown as { orgId: string }).orgId);
-        const period = currentPeriodOf(options.now);
-        const byType = (type: number) => o.sources.flatMap((s) => s.costs).filter((c) => c.resourceType === type).reduce((s, c) => s + c.cost, 0);
-        const without = o.sources.reduce((s, src) => s + sourceTotals(src).totalWithoutDiscount, 0);
-        const discount = o.sources.reduce((s, src) => s + src.discount, 0);
-        return {
-          startDate: ts(period.start),
-          endDate: ts(period.end),
-          remoteControlUsageCost: byType(3),
-          standardComputeUsageCost: byType(4),
-          perMachineUsageCost: byType(8),
-          binaryDataCloudStorageUsageCost: byType(6),
-          cloudStorageUsageCost: byType(5),
-          discountAmount: discount,
-          totalUsageWithDiscount: orgSubtotal(o),
-          totalUsageWithoutDiscount: Math.round(without * 100) / 100,
-          subtotal: orgSubtotal(o),
-          resourceUsageCostsBySource: o.sources.map((s) => ({
-            sourceType: s.sourceType,
-            tierName: s.tierName,
-            resourceUsageCosts: { usageCosts: s.costs, ...sourceTotals(s) },
-          })),
-        };
-      },
-      async getOrgBillingInformation(req, ctx) {
-        await enter("GetOrgBillingInformation", ctx);
-        const o = org("org_id", (req as unknown as { orgId: string }).orgId);
-        const p = o.payment;
-        return {
-          type: p.type,
-          billingEmail: o.billingEmail,
-          billingTier: o.tier,
-          method: p.type === 1 ? { brand: p.brand, lastFourDigits: p.lastFour } : undefined,
-          methodUsBankAccount:
-            p.type === 2
-              ? {
-                  bankName: p.bankName,
-                  lastFourDigitsAccountNumber: p.lastFour,
-                  routingNumber: p.routingNumber,
-                  accountType: p.accountType,
-                  verificationInfo: p.verification ? { arrivalDate: BigInt(Math.floor(p.verification.arrivalDate.getTime() / 1000)), hostedVerificationPageUrl: p.verification.url } : undefined,
-                }
-              : undefined,
-        };
-      },
-      async getInvoicesSummary(req, ctx) {
-        await enter("GetInvoicesSummary", ctx);
-        const o = org("org_id", (req as unknown as { orgId: string }).orgId);
-        return {
-          outstandingBalance: outstandingBalance(o),
-          invoices: o.invoices.map((i) => ({
-            id: i.id,
-            invoiceDate: ts(i.date),
-            invoiceAmount: i.amount,
-            status: i.status,
-            dueDate: ts(i.dueDate),
-            paidDate: ts(i.paidDate),
-            lastPaymentFailureReason: i.failureReason ?? "",
-            lastPaymentFailureAt: ts(i.failureAt),
-          })),
-        };
-      },
-      async *getInvoicePdf(req, ctx) {
-        await enter("GetInvoicePdf", ctx);
-        const { id, orgId } = req as unknown as { id: string; orgId: string };
-        const o = org("org_id", orgId);
-        const invoice = o.invoices.find((i) => i.id === required("id", id));
-        if (!invoice) throw new ConnectError(`invoice ${id} not found in organization ${orgId}`, Code.NotFound);
-        let sent = 0;
-        for (const chunk of pdfChunks(invoicePdfParts(invoicePdfLines(o, invoice), invoice.pdfPadding ?? 0))) {
-          if (faults.cutPdfStreamAfterChunks !== null && sent >= faults.cutPdfStreamAfterChunks) {
-            throw new ConnectError("sandbox: injected stream failure", Code.Internal);
-          }
-          if (ctx.signal.aborted) return;
-          sent++;
-          yield { chunk };
-        }
-      },
-      async getAvailableBillingTiers(_req, ctx) {
-        await enter("GetAvailableBillingTiers", ctx);
-        return { tiers: state.tiers };
-      },
-      async getLocationBillingOrganization(req, ctx) {
-        await enter("GetLocationBillingOrganization", ctx);
-        const locationId = required("location_id", (req as unknown as { locationId: string }).locationId);
-        const billingOrganizationId = state.locations.get(locationId);
-        if (!billingOrganizationId) throw new ConnectError(`location ${locationId} not found`, Code.NotFound);
-        return { billingOrganizationId };
-      },
-      async sendPaymentRequiredEmail(req, ctx) {
-        await enter("SendPaymentRequiredEmail", ctx);
-        const { customerOrgId, billingOwnerOrgId } = req as unknown as { customerOrgId: string; billingOwnerOrgId: string };
-        org("customer_org_id", customerOrgId);
-        org("billing_owner_org_id", billingOwnerOrgId);
-        state.emails.push({ customerOrgId, billingOwnerOrgId, at: new Date() });
-        return {};
-      },
-      async updateOrganizationBillingTier(req, ctx) {
-        await enter("UpdateOrganizationBillingTier", ctx);
-        const { organizationId, billingTier } = req as unknown as { organizationId: string; billingTier: string };
-        const o = org("organization_id", organizationId);
-        if (!state.tiers.includes(required("billing_tier", billingTier))) {
-          throw new ConnectError(`unknown billing tier ${billingTier}; available: ${state.tiers.join(", ")}`, Code.InvalidArgument);
-        }
-        o.tier = billingTier;
-        return {};
-      },
-      async updateLocationBillingOrganization(req, ctx) {
-        await enter("UpdateLocationBillingOrganization", ctx);
-        const { locationId, billingOrganizationId } = req as unknown as { locationId: string; billingOrganizationId: string };
-        if (!state.locations.has(required("location_id", locationId))) throw new ConnectError(`location ${locationId} not found`, Code.NotFound);
-        org("billing_organization_id", billingOrganizationId);
-        state.locations.set(locationId, billingOrganizationId);
-        return {};
-      },
-      async chargeOrganization(req, ctx) {
-        await enter("ChargeOrganization", ctx);
-        const r = req as unknown as { orgIdToCharge: string; subtotal: number; tax: number; description?: string; orgIdForBranding?: string; disableConfirmationEmail: boolean };
-        const target = org("org_id_to_charge", r.orgIdToCharge);
-        if (r.orgIdForBranding !== undefined) org("org_id_for_branding", r.orgIdForBranding);
-        if (nonNegative("subtotal", r.subtotal) <= 0) throw new ConnectError("subtotal must be greater than zero", Code.InvalidArgument);
-        nonNegative("tax", r.tax);
-        const invoice = Object.assign(newInvoice(target, r.subtotal + r.tax), {
-          description: r.description,
-          subtotal: r.subtotal,
-          tax: r.tax,
-          brandingOrgId: r.orgIdForBranding,
-          emailSent: !r.disableConfirmationEmail,
-        });
-        return { invoiceId: invoice.id };
-      },
-      async createInvoiceAndChargeImmediately(req, ctx) {
-        await enter("CreateInvoiceAndChargeImmediately", ctx);
-        const r = req as unknown as { orgIdToCharge: string; amount: number; description?: string; orgIdForBranding?: string; disableEmail: boolean };
-        const target = org("org_id_to_charge", r.orgIdToCharge);
-        if (r.orgIdForBranding !== undefined) org("org_id_for_branding", r.orgIdForBranding);
-        if (nonNegative("amount", r.amount) <= 0) throw new ConnectError("amount must be greater than zero", Code.InvalidArgument);
-        const invoice = Object.assign(newInvoice(target, r.amount), { description: r.description, brandingOrgId: r.orgIdForBranding, emailSent: !r.disableEmail });
-        return { invoiceId: invoice.id };
-      },
-    });
+    router.service(BillingService, guarded());
   };
 
   const server = createServer(connectNodeAdapter({ routes, grpcWeb: true, connect: false, grpc: false }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: `http://${address}:${port}`,
+    url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
     apiKeyId,
     apiKey,
     calls,
+    aborted,
+    deadlines,
+    issuedTokens,
     faults,
     state,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
         server.close(() => resolve());
+        // Keep-alive sockets and running streams would otherwise hold close() open.
+        server.closeAllConnections();
       }),
   };
 }
 
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+/** Wait `ms`, but give up as soon as the call is cancelled or its deadline passes. */
+function abortableDelay(ms: number, signal: AbortSignal, onGiveUp: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), reject(new ConnectError("caller gave up", Code.Canceled))), { once: true });
+    const onAbort = () => {
+      clearTimeout(timer);
+      onGiveUp();
+      reject(new ConnectError("the caller gave up", Code.Canceled));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -1,0 +1,265 @@
+// The one path every write tool goes through. A call first returns a preview (what would
+// happen, with the figures) and a confirmation token; the RPC is sent only on a second call
+// with confirm: true and that token, which is bound to this process, this tool and exactly
+// these arguments, works once and expires. When the client supports elicitation the human
+// is asked directly instead, inside the same call. Every step is audited before it goes on.
+import { createHash, randomBytes } from "node:crypto";
+import { Code } from "@connectrpc/connect";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { z } from "zod";
+import type { AuditEntry, AuditLog } from "./audit-log.js";
+import { ToolError } from "./errors.js";
+import { boundedText } from "./fields.js";
+import type { Logger } from "./logger.js";
+import { usd } from "./render.js";
+import type { ToolContext, ToolResult, WritePreview, WriteToolDefinition } from "./tool-definition.js";
+
+/** Input fields the gate adds to every write tool. */
+export const confirmationFields = {
+  confirm: z
+    .boolean()
+    .optional()
+    .describe("Set true only after the user has seen this call's preview and agreed to it; pass it with confirmation_token. Without it the call only previews."),
+  confirmation_token: boundedText(200)
+    .optional()
+    .describe("The token returned by the preview of exactly these arguments. Works once, expires after a few minutes."),
+};
+const GATE_FIELDS = ["confirm", "confirmation_token", "timeout"] as const;
+
+const detailValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** What every write tool answers, around what its `run` returns once performed. */
+export function writeOutputShape<Out extends z.ZodRawShape>(result: Out) {
+  return {
+    status: z.enum(["preview", "executed", "declined"]).describe("preview: nothing done yet; executed: done; declined: the user said no, nothing done."),
+    summary: z.string().describe("What the call does (or would do), with the figures."),
+    details: z.record(z.string(), detailValue).describe("The figures as sent to Viam (money in USD), and whether an email goes out."),
+    confirmation_token: z.string().optional().describe("With status preview: pass it back with confirm: true once the user agrees."),
+    expires_at: z.string().optional().describe("ISO time after which confirmation_token no longer works."),
+    result: z.object(result).optional().describe("With status executed: what Viam returned."),
+  };
+}
+type WriteOutput = {
+  status: "preview" | "executed" | "declined";
+  summary: string;
+  details: WritePreview["details"];
+  confirmation_token?: string;
+  expires_at?: string;
+  result?: Record<string, unknown>;
+};
+
+/** JSON with object keys sorted at every level, so equal arguments give equal strings. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** What the audit log may show of a token: enough to tie a preview to its confirmation, useless to replay. */
+export function tokenFingerprint(token: string): string {
+  return "sha256:" + createHash("sha256").update(token).digest("hex").slice(0, 12);
+}
+
+interface Issued {
+  tool: string;
+  args: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+// Spent and expired tokens are kept one more TTL so a late replay gets a precise reason.
+const MAX_TOKENS = 10_000;
+
+/** Tokens live only in this process's memory: another process (or a restart) knows none of them. */
+export class ConfirmationTokens {
+  private readonly issued = new Map<string, Issued>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  issue(tool: string, args: string): { token: string; expiresAt: number } {
+    this.prune();
+    const token = randomBytes(24).toString("base64url");
+    const expiresAt = this.now() + this.ttlMs;
+    this.issued.set(token, { tool, args, expiresAt, used: false });
+    return { token, expiresAt };
+  }
+
+  revoke(token: string): void {
+    this.issued.delete(token);
+  }
+
+  /** Synchronous on purpose: check and spend happen with no await between them, so concurrent duplicates cannot both pass. */
+  claim(token: string, tool: string, args: string): { ok: true } | { ok: false; reason: string } {
+    const entry = this.issued.get(token);
+    if (!entry) return { ok: false, reason: "this confirmation_token was not issued by this server process (tokens do not survive a restart)." };
+    if (entry.used) return { ok: false, reason: "this confirmation_token was already used; each token works once." };
+    if (this.now() > entry.expiresAt) return { ok: false, reason: `this confirmation_token expired at ${new Date(entry.expiresAt).toISOString()}.` };
+    if (entry.tool !== tool) return { ok: false, reason: `this confirmation_token was issued for ${entry.tool}, not ${tool}.` };
+    if (entry.args !== args) {
+      return { ok: false, reason: "this confirmation_token was issued for different arguments; a token confirms exactly the call that was previewed." };
+    }
+    entry.used = true;
+    return { ok: true };
+  }
+
+  private prune(): void {
+    const cutoff = this.now() - this.ttlMs;
+    for (const [token, entry] of this.issued) if (entry.expiresAt < cutoff) this.issued.delete(token);
+    // Map order is insertion order: drop the oldest when a client floods previews.
+    for (const token of this.issued.keys()) {
+      if (this.issued.size < MAX_TOKENS) break;
+      this.issued.delete(token);
+    }
+  }
+}
+
+export type HumanAnswer = "accepted" | "declined" | "cancelled";
+/** Asks the human, through the client, whether to go ahead. */
+export type AskHuman = (message: string, timeoutMs: number) => Promise<HumanAnswer>;
+
+/** An AskHuman over MCP elicitation, or undefined when the client cannot show a form. */
+export function elicitationAsker(server: Server, request: { requestId: string | number; signal: AbortSignal }): AskHuman | undefined {
+  if (!server.getClientCapabilities()?.elicitation?.form) return undefined;
+  return async (message, timeoutMs) => {
+    const answer = await server.elicitInput(
+      {
+        mode: "form",
+        message,
+        requestedSchema: {
+          type: "object",
+          properties: { confirm: { type: "boolean", title: "Go ahead", description: "Check to perform exactly what is described.", default: false } },
+          required: ["confirm"],
+        },
+      },
+      { relatedRequestId: request.requestId, signal: request.signal, timeout: timeoutMs },
+    );
+    if (answer.action === "accept") return answer.content?.confirm === true ? "accepted" : "declined";
+    return answer.action === "decline" ? "declined" : "cancelled";
+  };
+}
+
+// Failures after which the RPC may still have taken effect upstream.
+const UNCERTAIN = new Set<Code | undefined>([undefined, Code.DeadlineExceeded, Code.Canceled, Code.Unavailable, Code.Unknown, Code.Internal]);
+
+export interface GateOptions {
+  audit: AuditLog;
+  maxChargeUsd: number;
+  ttlMs: number;
+  logger: Logger;
+}
+
+export class ConfirmationGate {
+  private readonly tokens: ConfirmationTokens;
+
+  constructor(private readonly options: GateOptions) {
+    this.tokens = new ConfirmationTokens(options.ttlMs);
+  }
+
+  /** Runs one call of a write tool; a refusal is a ToolError, audited first. `ask` is set when the client can be asked directly. */
+  async handle(tool: WriteToolDefinition, args: Record<string, unknown>, ctx: ToolContext, ask?: AskHuman): Promise<ToolResult<WriteOutput>> {
+    const { confirm, confirmation_token: token } = args;
+    const bound = Object.fromEntries(Object.entries(args).filter(([key]) => !(GATE_FIELDS as readonly string[]).includes(key)));
+    const entry = { tool: tool.name, arguments: bound };
+    const refuse = async (reason: string, extra: Partial<AuditEntry> = {}): Promise<never> => {
+      await this.options.audit.append({ ...entry, ...extra, outcome: "refused", reason }).catch((err: unknown) => this.warn(err));
+      throw new ToolError(`Refused: ${reason} Nothing was sent to Viam.`);
+    };
+
+    const preview = tool.preview(bound as never);
+    if (preview.chargeUsd !== undefined && preview.chargeUsd > this.options.maxChargeUsd) {
+      await refuse(
+        `the total ${usd(preview.chargeUsd)} exceeds the limit of ${usd(this.options.maxChargeUsd)} per charge (BILLING_MCP_MAX_CHARGE). Split it, or have the operator raise the limit.`,
+      );
+    }
+
+    if (ask) {
+      await this.options.audit.append({ ...entry, outcome: "previewed", via: "elicitation" });
+      let answer: HumanAnswer;
+      try {
+        answer = await ask(elicitationMessage(tool, preview, ctx.viam.isSandbox), this.options.ttlMs);
+      } catch (err) {
+        return refuse(`the user could not be asked to confirm (${err instanceof Error ? err.message : String(err)}).`, { via: "elicitation" });
+      }
+      if (answer !== "accepted") {
+        await this.options.audit.append({ ...entry, outcome: "declined", via: "elicitation", reason: `${answer} by the user` });
+        return {
+          structured: { status: "declined", summary: preview.summary, details: preview.details },
+          text: `The user ${answer} it: nothing was done. Would have: ${preview.summary}`,
+        };
+      }
+      return this.execute(tool, bound, preview, ctx, { via: "elicitation" });
+    }
+
+    if (confirm !== true) {
+      const issued = this.tokens.issue(tool.name, canonicalJson(bound));
+      const expires_at = new Date(issued.expiresAt).toISOString();
+      try {
+        await this.options.audit.append({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
+      } catch (err) {
+        this.tokens.revoke(issued.token);
+        throw err;
+      }
+      return {
+        structured: { status: "preview", summary: preview.summary, details: preview.details, confirmation_token: issued.token, expires_at },
+        text: [
+          `PREVIEW, nothing has been done. Would: ${preview.summary}`,
+          `To go ahead, show this to the user; only if they agree, call ${tool.name} again with exactly the same arguments plus confirm: true and confirmation_token: "${issued.token}" (works once, until ${expires_at}).`,
+        ].join("\n"),
+      };
+    }
+
+    if (typeof token !== "string") {
+      return refuse(`confirm: true needs the confirmation_token from a preview: call ${tool.name} without confirm first, show the preview to the user, then confirm.`);
+    }
+    const claim = this.tokens.claim(token, tool.name, canonicalJson(bound));
+    const confirmation = tokenFingerprint(token);
+    if (!claim.ok) return refuse(`${claim.reason} Call ${tool.name} without confirm to get a new preview.`, { via: "token", confirmation });
+    return this.execute(tool, bound, preview, ctx, { via: "token", confirmation });
+  }
+
+  private async execute(
+    tool: WriteToolDefinition,
+    bound: Record<string, unknown>,
+    preview: WritePreview,
+    ctx: ToolContext,
+    how: Pick<AuditEntry, "via" | "confirmation">,
+  ): Promise<ToolResult<WriteOutput>> {
+    const entry = { tool: tool.name, arguments: bound, ...how };
+    await this.options.audit.append({ ...entry, outcome: "attempt" });
+    let done: ToolResult<Record<string, unknown>>;
+    try {
+      // Once sent, a write is seen through even if the client cancels, so its outcome is known and audited.
+      done = await tool.run(bound as never, { ...ctx, signal: new AbortController().signal });
+    } catch (err) {
+      const code = err instanceof ToolError ? err.code : undefined;
+      const uncertain = UNCERTAIN.has(code);
+      const error = err instanceof Error ? err.message : String(err);
+      await this.options.audit.append({ ...entry, outcome: "failed", error, uncertain }).catch((auditErr: unknown) => this.warn(auditErr));
+      if (!uncertain) throw err;
+      throw new ToolError(`${error} It may still have taken effect: check (e.g. viam_get_invoices_summary) before trying again.`, code);
+    }
+    const invoiceId = typeof done.structured.invoice_id === "string" ? done.structured.invoice_id : undefined;
+    await this.options.audit.append({ ...entry, outcome: "executed", invoice_id: invoiceId }).catch((err: unknown) => this.warn(err));
+    return {
+      structured: { status: "executed", summary: preview.summary, details: preview.details, result: done.structured },
+      text: `Done: ${done.text}`,
+    };
+  }
+
+  // After the RPC the result stands even if its audit line cannot be written: say so on stderr.
+  private warn(err: unknown): void {
+    this.options.logger.log("error", `audit log: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function elicitationMessage(tool: WriteToolDefinition, preview: WritePreview, sandbox: boolean): string {
+  const lines = [`${tool.title}${sandbox ? " (SANDBOX: demo data, not real billing)" : ""}:`, preview.summary, ""];
+  for (const [key, value] of Object.entries(preview.details)) lines.push(`${key}: ${value ?? "(none)"}`);
+  lines.push("", "Nothing happens unless you confirm.");
+  return lines.join("\n");
+}

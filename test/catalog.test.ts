@@ -1,0 +1,60 @@
+// tools/catalog.json is current, and every schema in it is real (has its properties).
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import * as z3 from "zod/v3";
+import { zodToJsonSchema } from "zod-to-json-schema";
+import { buildCatalog, CATALOG_FILE, renderCatalog } from "../src/catalog.js";
+import type { Catalog } from "../src/catalog.js";
+import { confirmationFields, writeOutputShape } from "../src/confirmation-gate.js";
+import { allTools } from "../tools/index.js";
+
+const committed = readFileSync(resolve(import.meta.dirname, "..", CATALOG_FILE), "utf8");
+const catalog = JSON.parse(committed) as Catalog;
+type Schema = { type?: string; properties?: Record<string, unknown>; required?: string[] };
+
+describe("tools/catalog.json", () => {
+  it("is what `npm run catalog` generates now", async () => {
+    expect(committed, "stale: run npm run catalog and commit tools/catalog.json").toBe(renderCatalog(await buildCatalog()));
+  });
+
+  it("has every tool, with its access class", () => {
+    expect(catalog.tools.map((t) => [t.name, t.access])).toEqual(allTools.map((t) => [t.name, t.access]));
+  });
+
+  for (const tool of allTools) {
+    // What the server adds: timeout and sandbox always; a write tool's confirmation fields and preview/result envelope.
+    const write = tool.access === "write";
+    const inputFields = [...Object.keys(tool.input), ...(write ? Object.keys(confirmationFields) : []), "timeout"];
+    const outputFields = [...Object.keys(write ? writeOutputShape(tool.output) : tool.output), "sandbox"];
+    it(`${tool.name}: input has every field plus timeout, output every field plus sandbox`, () => {
+      const entry = catalog.tools.find((t) => t.name === tool.name)!;
+      const input = entry.inputSchema as Schema;
+      const output = entry.outputSchema as Schema;
+      expect(input.type).toBe("object");
+      expect(Object.keys(input.properties ?? {}).sort()).toEqual(inputFields.sort());
+      expect(output.type).toBe("object");
+      expect(Object.keys(output.properties ?? {}).sort()).toEqual(outputFields.sort());
+      expect(output.required).toContain("sandbox");
+      if (write) {
+        const result = (output.properties?.result ?? {}) as Schema;
+        expect(Object.keys(result.properties ?? {}).sort()).toEqual(Object.keys(tool.output).sort());
+      }
+    });
+  }
+});
+
+// Why the catalogue is not made by calling zod-to-json-schema on our schemas (see
+// src/catalog.ts): 3.25 reads only zod 3 and returns an empty schema for zod 4, silently.
+// If this starts failing, zod-to-json-schema has learnt zod 4.
+describe("zod-to-json-schema 3.25", () => {
+  it("gives nothing for a zod 4 schema", () => {
+    const json = zodToJsonSchema(z.object({ org_id: z.string() }) as never) as Schema;
+    expect(json.properties).toBeUndefined();
+  });
+  it("reads the zod 3 API (zod/v3), as the MCP SDK uses it for zod 3 tool schemas", () => {
+    const json = zodToJsonSchema(z3.z.object({ org_id: z3.z.string() })) as Schema;
+    expect(Object.keys(json.properties ?? {})).toEqual(["org_id"]);
+  });
+});

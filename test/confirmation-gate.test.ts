@@ -1,0 +1,56 @@
+// The gate's pieces that need no server: argument binding, single use, expiry, config.
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import { canonicalJson, ConfirmationTokens, tokenFingerprint } from "../src/confirmation-gate.js";
+
+describe("canonicalJson", () => {
+  it("ignores key order at every level and drops undefined", () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 0 }], c: undefined } })).toBe(canonicalJson({ a: { d: [2, { x: 0, y: 1 }] }, b: 1 }));
+    expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: 1.01 }));
+    expect(canonicalJson({ a: [1, 2] })).not.toBe(canonicalJson({ a: [2, 1] }));
+  });
+});
+
+describe("ConfirmationTokens", () => {
+  it("binds a token to one tool and exact arguments, once, until it expires", () => {
+    let now = 1_000_000;
+    const tokens = new ConfirmationTokens(60_000, () => now);
+    const { token, expiresAt } = tokens.issue("charge", '{"a":1}');
+    expect(expiresAt).toBe(now + 60_000);
+    expect(tokens.claim(token, "charge", '{"a":2}')).toMatchObject({ ok: false, reason: expect.stringMatching(/different arguments/) });
+    expect(tokens.claim(token, "email", '{"a":1}')).toMatchObject({ ok: false, reason: expect.stringMatching(/issued for charge/) });
+    expect(tokens.claim("nope", "charge", '{"a":1}')).toMatchObject({ ok: false, reason: expect.stringMatching(/not issued/) });
+    expect(tokens.claim(token, "charge", '{"a":1}')).toEqual({ ok: true });
+    expect(tokens.claim(token, "charge", '{"a":1}')).toMatchObject({ ok: false, reason: expect.stringMatching(/already used/) });
+
+    const late = tokens.issue("charge", "{}");
+    now += 60_001;
+    expect(tokens.claim(late.token, "charge", "{}")).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
+  });
+
+  it("issues unguessable tokens and fingerprints them without revealing them", () => {
+    const tokens = new ConfirmationTokens(1000);
+    const issued = new Set(Array.from({ length: 100 }, () => tokens.issue("t", "{}").token));
+    expect(issued.size).toBe(100);
+    const [token] = issued;
+    expect(tokenFingerprint(token!)).toMatch(/^sha256:[0-9a-f]{12}$/);
+    expect(tokenFingerprint(token!)).not.toContain(token!.slice(0, 8));
+  });
+});
+
+describe("write settings", () => {
+  it("defaults: audit log in the XDG state directory, 1000 USD cap, 5 minute tokens", () => {
+    const config = loadConfig({ HOME: "/home/u", XDG_STATE_HOME: "/state" });
+    expect(config.auditLogPath).toBe("/state/billing-mcp/audit.jsonl");
+    expect(config.maxChargeUsd).toBe(1000);
+    expect(config.confirmTtlMs).toBe(300_000);
+    expect(loadConfig({ BILLING_MCP_AUDIT_LOG: "/var/log/b.jsonl" }).auditLogPath).toBe("/var/log/b.jsonl");
+  });
+
+  it("refuses to start with a mistyped cap rather than guess", () => {
+    for (const bad of ["abc", "-5", "0", "1e999"]) {
+      expect(() => loadConfig({ BILLING_MCP_MAX_CHARGE: bad })).toThrow(/BILLING_MCP_MAX_CHARGE must be a positive number/);
+    }
+    expect(loadConfig({ BILLING_MCP_MAX_CHARGE: "250.5", BILLING_MCP_CONFIRM_TTL_SECONDS: "1" })).toMatchObject({ maxChargeUsd: 250.5, confirmTtlMs: 1000 });
+  });
+});

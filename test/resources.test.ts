@@ -1,0 +1,151 @@
+// Invoice PDFs as MCP resources, through a real MCP client against the sandbox: the template,
+// the listing of the default organization's newest invoices, exact blobs, and the size cap.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { expectedInvoicePdf, LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
+import { liveEnv, startServer, startViamSandbox } from "./harness.js";
+import type { RunningServer, ViamSandbox } from "./harness.js";
+
+let sandbox: ViamSandbox;
+let server: RunningServer;
+
+beforeAll(async () => {
+  sandbox = await startViamSandbox();
+  server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
+});
+afterAll(async () => {
+  await server?.close();
+  await sandbox?.close();
+});
+
+const acme = () => sandbox.state.orgs.get(ORG.acme)!;
+const uriOf = (orgId: string, invoiceId: string) => `viam-invoice://${orgId}/${invoiceId}`;
+
+async function readError(client: RunningServer["client"], uri: string): Promise<McpError> {
+  const error = await client.readResource({ uri }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(McpError);
+  return error as McpError;
+}
+
+describe("invoice resources", () => {
+  it("offers the template viam-invoice://{org_id}/{invoice_id} as application/pdf, naming the cap and the tool", async () => {
+    const { resourceTemplates } = await server.client.listResourceTemplates();
+    expect(resourceTemplates).toHaveLength(1);
+    expect(resourceTemplates[0]).toMatchObject({ name: "viam-invoice-pdf", uriTemplate: "viam-invoice://{org_id}/{invoice_id}", mimeType: "application/pdf" });
+    expect(resourceTemplates[0]!.description).toMatch(/5242880 bytes \(5 MiB, BILLING_MCP_RESOURCE_MAX_BYTES\).*viam_get_invoice_pdf/);
+  });
+
+  it("lists the default organization's 12 newest invoices with date, amount in USD and status", async () => {
+    const { resources } = await server.client.listResources();
+    const newest = [...acme().invoices].sort((a, b) => b.date.getTime() - a.date.getTime()).slice(0, 12);
+    expect(resources.map((r) => r.uri)).toEqual(newest.map((i) => uriOf(ORG.acme, i.id)));
+    for (const [n, resource] of resources.entries()) {
+      const inv = newest[n]!;
+      const date = inv.date.toISOString().slice(0, 10);
+      expect(resource).toMatchObject({ name: `invoice-${ORG.acme}-${inv.id}.pdf`, mimeType: "application/pdf" });
+      expect(resource.title).toBe(`Viam invoice ${date}, ${inv.amount.toFixed(2)} USD, ${inv.status}`);
+      expect(resource.description).toContain(`${inv.id} of org ${ORG.acme}, dated ${date}: ${inv.amount.toFixed(2)} USD, status ${inv.status}`);
+      expect(resource.description).not.toMatch(/sandbox/i);
+    }
+  });
+
+  it("reads a listed invoice as a base64 blob equal to the PDF's bytes", async () => {
+    const { resources } = await server.client.listResources();
+    for (const n of [0, 3]) {
+      const inv = acme().invoices.find((i) => uriOf(ORG.acme, i.id) === resources[n]!.uri)!;
+      const { contents } = await server.client.readResource({ uri: resources[n]!.uri });
+      expect(contents).toHaveLength(1);
+      const content = contents[0]!;
+      expect(content).toMatchObject({ uri: resources[n]!.uri, mimeType: "application/pdf" });
+      expect("blob" in content).toBe(true);
+      const blob = Buffer.from((content as { blob: string }).blob, "base64");
+      expect(blob.equals(Buffer.from(expectedInvoicePdf(acme(), inv)))).toBe(true);
+    }
+  });
+
+  it("a PDF over the cap is not returned: the text says to use viam_get_invoice_pdf, and streaming stopped at the cap", async () => {
+    // The stream would fail at chunk 200 (12.5 MiB); reading past the 5 MiB cap would hit it.
+    sandbox.faults.cutPdfStreamAfterChunks = 200;
+    try {
+      const { contents } = await server.client.readResource({ uri: uriOf(ORG.acme, LARGE_INVOICE_ID) });
+      expect(contents).toHaveLength(1);
+      expect(contents[0]).toMatchObject({ mimeType: "text/plain" });
+      expect("blob" in contents[0]!).toBe(false);
+      const text = (contents[0] as { text: string }).text;
+      expect(text).toContain("larger than the resource size cap of 5242880 bytes");
+      expect(text).toContain(`viam_get_invoice_pdf tool (invoice_id "${LARGE_INVOICE_ID}", org_id "${ORG.acme}")`);
+    } finally {
+      sandbox.faults.reset();
+    }
+  });
+
+  it("unknown invoices, organizations the key may not read and malformed ids are errors", async () => {
+    const missing = await readError(server.client, uriOf(ORG.acme, "inv_nope"));
+    expect(missing.code).toBe(-32002);
+    expect(missing.message).toContain('Not found: PDF of invoice "inv_nope"');
+    const restricted = await readError(server.client, uriOf(ORG.restricted, "inv_x"));
+    expect(restricted.message).toMatch(/Permission denied.*organization-owner/);
+    const malformed = await readError(server.client, uriOf(ORG.acme, "%E0%A4%A"));
+    expect(malformed.message).toContain("invoice_id in the resource URI is not valid percent-encoding");
+    const tooLong = await readError(server.client, uriOf(ORG.acme, "x".repeat(129)));
+    expect(tooLong.message).toContain("invoice_id in the resource URI must be at most 128 characters");
+  });
+});
+
+describe("invoice resources: configuration", () => {
+  it("BILLING_MCP_RESOURCE_MAX_BYTES sets the cap: a small invoice over it is refused, one under it served", async () => {
+    const inv = acme().invoices[0]!;
+    const size = expectedInvoicePdf(acme(), inv).byteLength;
+    const small = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size - 1) }));
+    const exact = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size) }));
+    try {
+      const over = await small.client.readResource({ uri: uriOf(ORG.acme, inv.id) });
+      expect((over.contents[0] as { text: string }).text).toContain(`larger than the resource size cap of ${size - 1} bytes`);
+      const fits = await exact.client.readResource({ uri: uriOf(ORG.acme, inv.id) });
+      expect(fits.contents[0]).toMatchObject({ mimeType: "application/pdf" });
+    } finally {
+      await Promise.all([small.close(), exact.close()]);
+    }
+  });
+
+  it("without VIAM_ORG_ID a live server lists nothing but still reads any organization's invoice", async () => {
+    const noDefault = await startServer(liveEnv(sandbox));
+    try {
+      expect((await noDefault.client.listResources()).resources).toEqual([]);
+      const inv = sandbox.state.orgs.get(ORG.fieldworks)!.invoices[0]!;
+      const { contents } = await noDefault.client.readResource({ uri: uriOf(ORG.fieldworks, inv.id) });
+      const blob = Buffer.from((contents[0] as { blob: string }).blob, "base64");
+      expect(blob.equals(Buffer.from(expectedInvoicePdf(sandbox.state.orgs.get(ORG.fieldworks)!, inv)))).toBe(true);
+    } finally {
+      await noDefault.close();
+    }
+  });
+
+  it("the embedded sandbox without VIAM_ORG_ID lists org-acme and says it is sandbox data", async () => {
+    const embedded = await startServer();
+    try {
+      const { resources } = await embedded.client.listResources();
+      expect(resources).toHaveLength(12);
+      expect(resources.every((r) => r.uri.startsWith(`viam-invoice://${ORG.acme}/`))).toBe(true);
+      expect(resources.every((r) => /Sandbox data \(demo\), not real billing/.test(r.description ?? ""))).toBe(true);
+      const { resourceTemplates } = await embedded.client.listResourceTemplates();
+      expect(resourceTemplates[0]!.description).toMatch(/^A Viam invoice's PDF.*SANDBOX DATA/);
+      const { contents } = await embedded.client.readResource({ uri: resources[0]!.uri });
+      expect(contents[0]).toMatchObject({ mimeType: "application/pdf", _meta: { sandbox: true } });
+    } finally {
+      await embedded.close();
+    }
+  });
+
+  it("a server whose --tools leave out viam_get_invoice_pdf serves no invoice resources", async () => {
+    const limited = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_invoices_summary"]);
+    try {
+      expect(limited.client.getServerCapabilities()?.resources).toBeUndefined();
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { idField, optionalIdField, optionalTextField, usdField } from "../src/fields.js";
+import { cents, usd } from "../src/render.js";
+import { defineWriteTool } from "../src/tool-definition.js";
+
+export default defineWriteTool({
+  name: "viam_charge_organization",
+  title: "Charge a Viam organization",
+  description:
+    "Charges an organization's payment method now (subtotal + tax, USD) and creates an invoice. The first call only previews the charge; it happens after the human confirms (see confirm). Refused above BILLING_MCP_MAX_CHARGE.",
+  access: "write",
+  provider: "viam",
+  annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  input: {
+    org_id_to_charge: idField("Viam organization whose payment method is charged."),
+    subtotal: usdField("Amount before tax, USD."),
+    tax: usdField("Tax, USD (0 for none)."),
+    description: optionalTextField("Invoice line shown to the customer."),
+    org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),
+    disable_confirmation_email: z.boolean().default(false).describe("True: Viam sends no confirmation email to the charged organization (default false: it does)."),
+  },
+  output: { invoice_id: z.string().describe("The invoice Viam created for the charge.") },
+  preview(args) {
+    const total = cents(args.subtotal + args.tax);
+    const branding = args.org_id_for_branding ? `, branded as org ${args.org_id_for_branding}` : "";
+    const email = !args.disable_confirmation_email;
+    return {
+      summary: `Charge org ${args.org_id_to_charge} ${usd(total)} now (subtotal ${usd(args.subtotal)} + tax ${usd(args.tax)})${args.description ? `, "${args.description}"` : ""}${branding}; ${email ? "Viam emails a confirmation to the organization" : "no confirmation email"}.`,
+      details: {
+        org_id_to_charge: args.org_id_to_charge,
+        currency: "USD",
+        subtotal: args.subtotal,
+        tax: args.tax,
+        total,
+        description: args.description ?? null,
+        org_id_for_branding: args.org_id_for_branding ?? null,
+        confirmation_email: email,
+      },
+      chargeUsd: total,
+    };
+  },
+  async run(args, ctx) {
+    const { invoiceId } = await ctx.viam.unary(
+      "chargeOrganization",
+      {
+        orgIdToCharge: args.org_id_to_charge,
+        subtotal: args.subtotal,
+        tax: args.tax,
+        description: args.description,
+        orgIdForBranding: args.org_id_for_branding,
+        disableConfirmationEmail: args.disable_confirmation_email,
+      },
+      { what: `a charge to org "${args.org_id_to_charge}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+    );
+    return {
+      structured: { invoice_id: invoiceId },
+      text: `Charged org ${args.org_id_to_charge} ${usd(cents(args.subtotal + args.tax))}: invoice ${invoiceId}.`,
+    };
+  },
+});

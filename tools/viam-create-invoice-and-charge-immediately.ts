@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { idField, optionalIdField, optionalTextField, usdField } from "../src/fields.js";
+import { usd } from "../src/render.js";
+import { defineWriteTool } from "../src/tool-definition.js";
+
+export default defineWriteTool({
+  name: "viam_create_invoice_and_charge_immediately",
+  title: "Invoice and charge a Viam organization (deprecated)",
+  description:
+    "DEPRECATED upstream: use viam_charge_organization (it separates subtotal and tax). Creates an invoice for an amount (USD) and charges the organization now. The first call only previews; it happens after the human confirms (see confirm). Refused above BILLING_MCP_MAX_CHARGE.",
+  access: "write",
+  provider: "viam",
+  annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  input: {
+    org_id_to_charge: idField("Viam organization whose payment method is charged."),
+    amount: usdField("Amount to invoice and charge, USD."),
+    description: optionalTextField("Invoice line shown to the customer."),
+    org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),
+    disable_email: z.boolean().default(false).describe("True: Viam sends no email about the invoice (default false: it does)."),
+  },
+  output: { invoice_id: z.string().describe("The invoice Viam created.") },
+  preview(args) {
+    const branding = args.org_id_for_branding ? `, branded as org ${args.org_id_for_branding}` : "";
+    const email = !args.disable_email;
+    return {
+      summary: `Invoice and charge org ${args.org_id_to_charge} ${usd(args.amount)} now${args.description ? `, "${args.description}"` : ""}${branding}; ${email ? "Viam emails the organization" : "no email"}.`,
+      details: {
+        org_id_to_charge: args.org_id_to_charge,
+        currency: "USD",
+        total: args.amount,
+        description: args.description ?? null,
+        org_id_for_branding: args.org_id_for_branding ?? null,
+        email,
+      },
+      chargeUsd: args.amount,
+    };
+  },
+  async run(args, ctx) {
+    const { invoiceId } = await ctx.viam.unary(
+      "createInvoiceAndChargeImmediately",
+      {
+        orgIdToCharge: args.org_id_to_charge,
+        amount: args.amount,
+        description: args.description,
+        orgIdForBranding: args.org_id_for_branding,
+        disableEmail: args.disable_email,
+      },
+      { what: `an invoice and charge to org "${args.org_id_to_charge}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+    );
+    return { structured: { invoice_id: invoiceId }, text: `Invoiced and charged org ${args.org_id_to_charge} ${usd(args.amount)}: invoice ${invoiceId}.` };
+  },
+});

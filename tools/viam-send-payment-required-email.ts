@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { idField } from "../src/fields.js";
+import { defineWriteTool } from "../src/tool-definition.js";
+
+export default defineWriteTool({
+  name: "viam_send_payment_required_email",
+  title: "Send a Viam payment-required email",
+  description:
+    "Emails a customer organization that a payment is required, on behalf of the organization that bills it. The first call only previews; the email goes out after the human confirms (see confirm).",
+  access: "write",
+  provider: "viam",
+  annotations: { destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  input: {
+    customer_org_id: idField("Organization that receives the email (the one that must pay)."),
+    billing_owner_org_id: idField("Organization that bills the customer and sends the email."),
+  },
+  output: { customer_org_id: z.string(), email_sent: z.literal(true) },
+  preview({ customer_org_id, billing_owner_org_id }) {
+    return {
+      summary: `Email org ${customer_org_id} that a payment is required, on behalf of billing owner org ${billing_owner_org_id}.`,
+      details: { customer_org_id, billing_owner_org_id, email: true },
+    };
+  },
+  async run({ customer_org_id, billing_owner_org_id }, ctx) {
+    await ctx.viam.unary(
+      "sendPaymentRequiredEmail",
+      { customerOrgId: customer_org_id, billingOwnerOrgId: billing_owner_org_id },
+      { what: `a payment-required email to org "${customer_org_id}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+    );
+    return { structured: { customer_org_id, email_sent: true as const }, text: `Sent org ${customer_org_id} a payment-required email (billing owner ${billing_owner_org_id}).` };
+  },
+});

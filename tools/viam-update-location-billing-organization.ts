@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { idField } from "../src/fields.js";
+import { defineWriteTool } from "../src/tool-definition.js";
+
+export default defineWriteTool({
+  name: "viam_update_location_billing_organization",
+  title: "Change which Viam organization pays for a location",
+  description:
+    "Makes another organization pay for a location (current payer: viam_get_location_billing_organization). The first call only previews; it happens after the human confirms (see confirm).",
+  access: "write",
+  provider: "viam",
+  annotations: { destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  input: {
+    location_id: idField("Viam location id."),
+    billing_organization_id: idField("Organization that pays for the location from now on."),
+  },
+  output: { location_id: z.string(), billing_organization_id: z.string() },
+  preview({ location_id, billing_organization_id }) {
+    return {
+      summary: `Bill location ${location_id} to org ${billing_organization_id} from now on.`,
+      details: { location_id, billing_organization_id, email: false },
+    };
+  },
+  async run({ location_id, billing_organization_id }, ctx) {
+    await ctx.viam.unary(
+      "updateLocationBillingOrganization",
+      { locationId: location_id, billingOrganizationId: billing_organization_id },
+      { what: `the billing organization of location "${location_id}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+    );
+    return { structured: { location_id, billing_organization_id }, text: `Location ${location_id} is now billed to org ${billing_organization_id}.` };
+  },
+});

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { idField } from "../src/fields.js";
+import { defineWriteTool } from "../src/tool-definition.js";
+
+export default defineWriteTool({
+  name: "viam_update_organization_billing_tier",
+  title: "Change a Viam organization's billing tier",
+  description:
+    "Sets an organization's billing tier, which changes its pricing. Valid tiers: viam_get_available_billing_tiers. The first call only previews; it happens after the human confirms (see confirm).",
+  access: "write",
+  provider: "viam",
+  annotations: { destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  input: {
+    organization_id: idField("Viam organization whose tier changes."),
+    billing_tier: idField("New tier name, from viam_get_available_billing_tiers."),
+  },
+  output: { organization_id: z.string(), billing_tier: z.string() },
+  preview({ organization_id, billing_tier }) {
+    return {
+      summary: `Set org ${organization_id}'s billing tier to "${billing_tier}" (changes its pricing from now on).`,
+      details: { organization_id, billing_tier, email: false },
+    };
+  },
+  async run({ organization_id, billing_tier }, ctx) {
+    await ctx.viam.unary(
+      "updateOrganizationBillingTier",
+      { organizationId: organization_id, billingTier: billing_tier },
+      { what: `the billing tier of org "${organization_id}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+    );
+    return { structured: { organization_id, billing_tier }, text: `Org ${organization_id} is now on billing tier "${billing_tier}".` };
+  },
+});

@@ -31,8 +31,8 @@ export class StdioMcpClient {
   private stderrText = "";
   private readonly exited: Promise<void>;
 
-  constructor(entry: string, env: Record<string, string>, nodeArgs: string[] = []) {
-    this.child = spawn(process.execPath, [...nodeArgs, entry], { env, stdio: ["pipe", "pipe", "pipe"] });
+  constructor(entry: string, env: Record<string, string>, nodeArgs: string[] = [], serverArgs: string[] = []) {
+    this.child = spawn(process.execPath, [...nodeArgs, entry, ...serverArgs], { env, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout.setEncoding("utf8");
     this.child.stdout.on("data", (chunk: string) => this.onData(chunk));
     this.child.stderr.setEncoding("utf8");

@@ -20,8 +20,6 @@ const QUICK = process.argv.includes("--quick");
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SERVER_ENTRY = join(ROOT, "dist/src/cli.js");
 const SANDBOX_ENTRY = join(ROOT, "dist/bench/sandbox-process.js");
-/** Tools the catalogue will hold once the other branches land (writes, Latitude, spend overview). */
-const PROJECTED_TOOL_COUNT = 13;
 
 const reps = {
   startup: QUICK ? 3 : 9,
@@ -136,7 +134,8 @@ async function measureStartup(sandbox: SandboxInfo): Promise<Record<string, unkn
   let listing: Record<string, unknown> = {};
   const spawnToList = async () => {
     const started = performance.now();
-    const client = new StdioMcpClient(SERVER_ENTRY, env);
+    // --allow-writes: every tool is listed, as the token figure wants.
+    const client = new StdioMcpClient(SERVER_ENTRY, env, [], ["--allow-writes"]);
     await client.initialize();
     const list = await client.request("tools/list");
     const elapsed = performance.now() - started;
@@ -324,12 +323,13 @@ function measureListing(listing: Record<string, unknown>): void {
   const total = tokens(JSON.stringify(listing));
   const empty = tokens(JSON.stringify({ tools: [] }));
   const perTool = (total - empty) / tools.length;
-  const projected = Math.round(empty + perTool * PROJECTED_TOOL_COUNT);
+  // Headroom for tools still to come, at this average.
+  const room = Math.floor((2500 - total) / perTool);
   const undocumentedInputs = tools.flatMap((t) => undocumented(t.inputSchema, `${t.name}.input`));
   report(
     "tools-list-tokens",
-    total <= 2500 && projected <= 2500 && undocumentedInputs.length === 0,
-    `tools/list, all ${tools.length} tools: ${total} tokens (o200k_base), ${perTool.toFixed(0)} per tool; projected for ${PROJECTED_TOOL_COUNT} tools: ${projected}; input fields without a description: ${undocumentedInputs.length ? undocumentedInputs.join(", ") : "none"} (target at most 2,500 tokens, every field documented)`,
+    total <= 2500 && undocumentedInputs.length === 0,
+    `tools/list, all ${tools.length} tools (--allow-writes): ${total} tokens (o200k_base), ${perTool.toFixed(0)} per tool, room for ${Math.max(0, room)} more at that average; input fields without a description: ${undocumentedInputs.length ? undocumentedInputs.join(", ") : "none"} (target at most 2,500 tokens, every field documented)`,
   );
   const built = readListing(pathToFileURL(join(ROOT, "dist/src/listing.json")));
   const full = built.tools.map((t) => t.listing);

@@ -19,10 +19,10 @@ export const confirmationFields = {
   confirm: z
     .boolean()
     .optional()
-    .describe("Set true only after the user has seen this call's preview and agreed to it; pass it with confirmation_token. Without it the call only previews."),
+    .describe("True once the user agreed to the preview (else it only previews)."),
   confirmation_token: boundedText(200)
     .optional()
-    .describe("The token returned by the preview of exactly these arguments. Works once, expires after a few minutes."),
+    .describe("From the preview of these exact arguments."),
 };
 const GATE_FIELDS = ["confirm", "confirmation_token", "timeout"] as const;
 

@@ -45,7 +45,7 @@ export const timeoutField = z
   .min(MIN_TIMEOUT_SECONDS, `must be at least ${MIN_TIMEOUT_SECONDS} seconds`)
   .max(MAX_TIMEOUT_SECONDS, `must be at most ${MAX_TIMEOUT_SECONDS} seconds`)
   .optional()
-  .describe("Deadline in seconds (default 30).");
+  .describe("Seconds (default 30).");
 
 const isWholeCents = (v: number) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6;
 

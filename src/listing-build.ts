@@ -59,9 +59,9 @@ const ANNOTATION_DEFAULTS: Record<string, boolean> = { readOnlyHint: false, dest
 /**
  * The tool without what costs tokens and says nothing:
  * - the `$schema` URL, and `execution: {taskSupport: "forbidden"}` (the default);
- * - an annotations title equal to the tool's title; on a read-only tool, hints equal to MCP's
- *   defaults and destructiveHint / idempotentHint (MCP: meaningful only when readOnlyHint is
- *   false); a write tool keeps all its hints;
+ * - an annotations title equal to the tool's title; hints equal to MCP's defaults; and
+ *   destructiveHint / idempotentHint on a read-only tool (MCP: meaningful only when
+ *   readOnlyHint is false);
  * - zod's safe-integer bounds on integers, string length bounds (the server checks them and
  *   says what to fix), and `propertyNames: {type: "string"}` (JSON keys are strings);
  * - in output schemas, `additionalProperties: false` and `required`, which only a validator
@@ -71,12 +71,12 @@ export function compactTool(tool: Tool): Tool {
   const { execution, annotations, inputSchema, outputSchema, ...rest } = tool;
   const compact: Tool = { ...rest, inputSchema: compactSchema(inputSchema as Json, false) as Tool["inputSchema"] };
   if (annotations) {
-    // A write tool keeps every hint, explicitly: clients use them to decide what to confirm.
+    // MCP's defaults are the cautious values (not read-only, destructive, not idempotent, open
+    // world): a client treats a write tool that states none of them as it would with all stated.
     const readOnly = annotations.readOnlyHint === true;
     const kept = Object.entries(annotations).filter(([key, value]) => {
       if (key === "title") return value !== tool.title;
-      if (!readOnly) return true;
-      if (key === "destructiveHint" || key === "idempotentHint") return false;
+      if (readOnly && (key === "destructiveHint" || key === "idempotentHint")) return false;
       return ANNOTATION_DEFAULTS[key] !== value;
     });
     if (kept.length) compact.annotations = Object.fromEntries(kept);

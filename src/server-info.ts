@@ -14,7 +14,7 @@ export function instructions(config: Config, allowWrites = false): string {
   ];
   if (allowWrites) {
     lines.push(
-      "Write tools (charges, tier and location changes, payment emails) never act on a first call: it returns a preview and a confirmation_token. Show the preview to the user and call again with confirm: true and the token only after the user explicitly agrees.",
+      "Write tools (charges, tier and location changes, payment emails) never act on a first call: it returns a preview and a confirmation_token. Show the preview to the user and call again with confirm: true and the token only after the user explicitly agrees. A token works once, for exactly the previewed arguments, and expires in minutes.",
     );
   }
   if (!config.defaultOrgId) lines.push("No default organization is set: pass org_id.");

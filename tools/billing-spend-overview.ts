@@ -101,7 +101,7 @@ export default defineTool({
   name: "billing_spend_overview",
   title: "Spend overview, all providers",
   description:
-    "One call for 'what are we spending, everywhere, this month?': for each Viam organization and Latitude.sh project, month-to-date spend, a linear month-end projection, outstanding balance and failed payments (Viam), the last invoice and the projected change against it (Viam), and grand totals in USD. Rows that fail say why; the others still answer.",
+    "'What are we spending, everywhere, this month?' in one call: per Viam org and Latitude.sh project, month-to-date spend and linear month-end projection; for Viam, outstanding balance, failed payments, last invoice and the change against it; totals in USD. A failing row says why.",
   access: "read",
   provider: "all",
   annotations: READ_ONLY,

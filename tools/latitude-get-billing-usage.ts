@@ -27,18 +27,18 @@ export default defineTool({
   name: "latitude_get_billing_usage",
   title: "Latitude.sh billing usage",
   description:
-    "A Latitude.sh project's billing usage for its current billing period: total, available credit, charge threshold, and each product (servers with hostname and plan, bandwidth, storage) with quantity, unit price, discounts and price. Text in USD; structured amounts are exact cents. Filter by product ids or plan name.",
+    "A Latitude.sh project's usage this billing period: total, available credit, charge threshold, and each product (servers with hostname and plan, bandwidth, storage) with quantity, unit price, discounts, price. Text in USD; structured amounts in cents.",
   access: "read",
   provider: "latitude",
   annotations: READ_ONLY,
   input: {
-    project: optionalIdField("Latitude.sh project id (proj_...) or slug. May be omitted when LATITUDESH_PROJECT is set."),
+    project: optionalIdField("Latitude.sh project id (proj_...) or slug; default LATITUDESH_PROJECT."),
     products: z
       .array(idField("A product id, e.g. si_aslft06m."))
       .max(100)
       .optional()
-      .describe("Only these products (ids as this tool lists them); sent as repeated filter[products][]."),
-    plan: boundedText(128).optional().describe("Only usage of this plan name, e.g. c2-small-x86; sent as filter[plan]."),
+      .describe("Only these products (ids as this tool lists them)."),
+    plan: boundedText(128).optional().describe("Only this plan, e.g. c2-small-x86."),
   },
   output: {
     project: z.object({ id: z.string(), slug: z.string().nullable(), name: z.string().nullable() }),

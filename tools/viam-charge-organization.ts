@@ -7,7 +7,7 @@ export default defineWriteTool({
   name: "viam_charge_organization",
   title: "Charge a Viam organization",
   description:
-    "Charges an organization's payment method now (subtotal + tax, USD) and creates an invoice. The first call only previews the charge; it happens after the human confirms (see confirm). Refused above BILLING_MCP_MAX_CHARGE.",
+    "Charges an organization's payment method now (subtotal + tax, USD) and creates an invoice. Previews first; charges only when confirmed. Refused above BILLING_MCP_MAX_CHARGE.",
   access: "write",
   provider: "viam",
   annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: true },

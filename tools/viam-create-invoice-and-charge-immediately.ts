@@ -7,7 +7,7 @@ export default defineWriteTool({
   name: "viam_create_invoice_and_charge_immediately",
   title: "Invoice and charge a Viam organization (deprecated)",
   description:
-    "DEPRECATED upstream: use viam_charge_organization (it separates subtotal and tax). Creates an invoice for an amount (USD) and charges the organization now. The first call only previews; it happens after the human confirms (see confirm). Refused above BILLING_MCP_MAX_CHARGE.",
+    "DEPRECATED upstream: use viam_charge_organization. Invoices an amount (USD) and charges the organization now. Previews first; charges only when confirmed. Refused above BILLING_MCP_MAX_CHARGE.",
   access: "write",
   provider: "viam",
   annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: true },

@@ -10,7 +10,7 @@ export default defineTool({
   name: "viam_get_invoice_pdf",
   title: "Save a Viam invoice PDF",
   description:
-    "Saves an invoice's PDF in the download directory (BILLING_MCP_DOWNLOAD_DIR), replacing a file only with overwrite; returns path, bytes, SHA-256.",
+    "Saves an invoice's PDF in the download directory (BILLING_MCP_DOWNLOAD_DIR); returns path, bytes, SHA-256.",
   access: "read",
   provider: "viam",
   // Reads from Viam; writes only a new local file inside the download directory.

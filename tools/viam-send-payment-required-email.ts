@@ -6,7 +6,7 @@ export default defineWriteTool({
   name: "viam_send_payment_required_email",
   title: "Send a Viam payment-required email",
   description:
-    "Emails a customer organization that a payment is required, on behalf of the organization that bills it. The first call only previews; the email goes out after the human confirms (see confirm).",
+    "Emails a customer organization that a payment is required, on behalf of the organization that bills it. Previews first; sends only when confirmed.",
   access: "write",
   provider: "viam",
   annotations: { destructiveHint: false, idempotentHint: false, openWorldHint: true },

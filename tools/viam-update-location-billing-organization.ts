@@ -6,7 +6,7 @@ export default defineWriteTool({
   name: "viam_update_location_billing_organization",
   title: "Change which Viam organization pays for a location",
   description:
-    "Makes another organization pay for a location (current payer: viam_get_location_billing_organization). The first call only previews; it happens after the human confirms (see confirm).",
+    "Makes another organization pay for a location (current payer: viam_get_location_billing_organization). Previews first; acts only when confirmed.",
   access: "write",
   provider: "viam",
   annotations: { destructiveHint: false, idempotentHint: true, openWorldHint: true },

@@ -53,15 +53,10 @@ async function ask(tools: readonly ToolDefinition[]): Promise<{ serverInfo: Impl
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** MCP's defaults for tool annotations (a hint equal to its default says nothing). */
-const ANNOTATION_DEFAULTS: Record<string, boolean> = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
-
 /**
  * The tool without what costs tokens and says nothing:
  * - the `$schema` URL, and `execution: {taskSupport: "forbidden"}` (the default);
- * - an annotations title equal to the tool's title; hints equal to MCP's defaults; and
- *   destructiveHint / idempotentHint on a read-only tool (MCP: meaningful only when
- *   readOnlyHint is false);
+ * - an annotations title equal to the tool's title;
  * - zod's safe-integer bounds on integers, string length bounds (the server checks them and
  *   says what to fix), and `propertyNames: {type: "string"}` (JSON keys are strings);
  * - in output schemas, `additionalProperties: false` and `required`, which only a validator
@@ -71,14 +66,9 @@ export function compactTool(tool: Tool): Tool {
   const { execution, annotations, inputSchema, outputSchema, ...rest } = tool;
   const compact: Tool = { ...rest, inputSchema: compactSchema(inputSchema as Json, false) as Tool["inputSchema"] };
   if (annotations) {
-    // MCP's defaults are the cautious values (not read-only, destructive, not idempotent, open
-    // world): a client treats a write tool that states none of them as it would with all stated.
-    const readOnly = annotations.readOnlyHint === true;
-    const kept = Object.entries(annotations).filter(([key, value]) => {
-      if (key === "title") return value !== tool.title;
-      if (readOnly && (key === "destructiveHint" || key === "idempotentHint")) return false;
-      return ANNOTATION_DEFAULTS[key] !== value;
-    });
+    // All four hints stay, stated: clients differ in how they treat a missing one, and a
+    // billing tool's safety class should never depend on a default.
+    const kept = Object.entries(annotations).filter(([key, value]) => key !== "title" || value !== tool.title);
     if (kept.length) compact.annotations = Object.fromEntries(kept);
   }
   if (outputSchema) compact.outputSchema = compactSchema(outputSchema as Json, true) as Tool["outputSchema"];

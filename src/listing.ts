@@ -49,10 +49,10 @@ function merge<T extends Json>(a: T, b: Json): T {
 }
 
 /**
- * What tools/list shows of a tool. Output schemas cost more tokens than all the rest of a
- * tool (they are what every conversation pays for), and a model reads the text answer, so
- * they are listed only when asked for (BILLING_MCP_OUTPUT_SCHEMAS=true, for programs that
- * consume structuredContent). Answers carry structuredContent either way.
+ * What tools/list shows of a tool. Output schemas are listed by default (clients validate
+ * structuredContent against them); they cost about half the listing's tokens, so
+ * BILLING_MCP_OUTPUT_SCHEMAS=false leaves them out for token-tight set-ups. Answers carry
+ * structuredContent either way.
  */
 export function listedTool(tool: Tool, withOutputSchema: boolean): Tool {
   if (withOutputSchema || tool.outputSchema === undefined) return tool;

@@ -13,7 +13,7 @@ import { StdioFront, REPLAY_ID } from "../src/front.js";
 import { toolInputShape } from "../src/server.js";
 import type { Backend } from "../src/front.js";
 import { buildListing } from "../src/listing-build.js";
-import { capabilitiesOf } from "../src/listing.js";
+import { capabilitiesOf, listedTool } from "../src/listing.js";
 import type { Listing } from "../src/listing.js";
 import { ORG } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
@@ -50,7 +50,15 @@ describe("the built listing", () => {
       expect(text).not.toContain("$schema");
       expect(text).not.toContain("9007199254740991");
       expect(listed.listing.execution).toBeUndefined();
+      // Every hint is stated, never left to a client's default.
+      expect(Object.keys(listed.listing.annotations ?? {}).sort()).toEqual(["destructiveHint", "idempotentHint", "openWorldHint", "readOnlyHint"]);
     }
+  });
+
+  it("leaves output schemas out only when BILLING_MCP_OUTPUT_SCHEMAS=false", () => {
+    const tool = listing.tools[0]!.listing;
+    expect(listedTool(tool, true).outputSchema).toBeDefined();
+    expect(listedTool(tool, false).outputSchema).toBeUndefined();
   });
 
   it("answers initialize as the SDK's server does", () => {
@@ -171,9 +179,9 @@ describe("the built server's listing over stdio", () => {
     await sandbox?.close();
   });
 
-  it("lists the selected tools as the listing has them; output schemas on request, and every answer fits them", async () => {
+  it("lists the selected tools as the listing has them; output schemas by default, and every answer fits them", async () => {
     const built = JSON.parse(readFileSync(BUILT, "utf8")) as Listing;
-    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_OUTPUT_SCHEMAS: "true" }));
+    const server = await startServer(liveEnv(sandbox));
     try {
       const { tools } = await server.client.listTools();
       expect(tools).toEqual(built.tools.filter((t) => t.access === "read").map((t) => t.listing));
@@ -203,7 +211,7 @@ describe("the built server's listing over stdio", () => {
     try {
       const { tools } = await server.client.listTools();
       expect(tools.map((t) => t.name)).toEqual(["viam_get_current_month_usage", "viam_get_invoices_summary"]);
-      expect(tools.every((t) => t.outputSchema === undefined)).toBe(true);
+      expect(tools.every((t) => t.outputSchema !== undefined)).toBe(true);
     } finally {
       await server.close();
     }

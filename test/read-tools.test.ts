@@ -43,10 +43,8 @@ describe("read tools against the sandbox as a live Viam", () => {
       "viam_get_org_billing_information",
     ]);
     for (const tool of tools) {
-      // Hints equal to MCP's defaults, and those a read-only tool makes meaningless, are left out.
-      expect(tool.annotations).toEqual({ readOnlyHint: true });
-      // Output schemas are listed only with BILLING_MCP_OUTPUT_SCHEMAS=true (test/listing.test.ts).
-      expect(tool.outputSchema).toBeUndefined();
+      expect(tool.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
+      expect(tool.outputSchema?.properties).toHaveProperty("sandbox");
       expect(tool.inputSchema.properties).toHaveProperty("timeout");
       for (const [field, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
         expect((schema as { description?: string }).description, `${tool.name}.${field}`).toBeTruthy();

@@ -147,10 +147,10 @@ describe("writes enabled", () => {
     for (const name of WRITE_TOOLS) {
       const hints = byName.get(name)?.annotations;
       // tools/list leaves out hints equal to MCP's defaults (false, true, false, true).
-      expect(hints?.readOnlyHint ?? false, name).toBe(false);
-      expect(hints?.openWorldHint ?? true, name).toBe(true);
-      expect(hints?.destructiveHint ?? true, name).toBe(name.includes("charge"));
-      expect(hints?.idempotentHint ?? false, name).toBe(name.includes("update"));
+      expect(hints?.readOnlyHint, name).toBe(false);
+      expect(hints?.openWorldHint, name).toBe(true);
+      expect(hints?.destructiveHint, name).toBe(name.includes("charge"));
+      expect(hints?.idempotentHint, name).toBe(name.includes("update"));
       expect(Object.keys(byName.get(name)?.inputSchema.properties ?? {}), name).toEqual(expect.arrayContaining(["confirm", "confirmation_token", "timeout"]));
     }
     expect(byName.get("viam_create_invoice_and_charge_immediately")?.description).toMatch(/DEPRECATED.*viam_charge_organization/);

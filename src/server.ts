@@ -78,6 +78,9 @@ class InFlightCalls {
   }
 
   async drain(): Promise<boolean> {
+    // Requests that arrived before shutdown began (e.g. piped in just before stdin closed) are
+    // still being validated by the SDK: let them reach their handler and count as in flight.
+    await new Promise((resolve) => setImmediate(resolve));
     this.draining = true;
     if (this.deadlines.size > 0) {
       const latest = Math.max(...[...this.deadlines].map((e) => e.deadline));

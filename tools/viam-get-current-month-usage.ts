@@ -86,8 +86,8 @@ export default defineTool({
 type Usage = Pick<UsageOutput, "org_id" | "period_start" | "period_end" | "subtotal" | "sources" | "legacy_totals">;
 type UsageOutput = { [K in keyof typeof output]: z.infer<(typeof output)[K]> };
 
-/** USD for the text: whole amounts without decimals, others to the cent ("120", "18.40"). */
-const amount = (n: number) => (Number.isInteger(n) ? String(n) : money(n));
+/** USD for the text, always to the cent ("120.00", "18.40"); the head line names the currency. */
+const amount = money;
 
 /**
  * Compact text for a model (amounts in USD, as the description and the server's instructions
@@ -99,9 +99,9 @@ export function usageText(u: Usage): string {
   const discount = u.legacy_totals.discount ?? 0;
   const before = u.legacy_totals.total_without_discount ?? 0;
   const shown = new Set<string>([`total_with_discount:${amount(u.subtotal)}`, `total_without_discount:${amount(discount ? 0 : u.subtotal)}`]);
-  let head = `${u.org_id} ${u.period_start ?? "?"} to ${u.period_end ?? "?"} subtotal ${amount(u.subtotal)}`;
+  let head = `Viam usage, org ${u.org_id}, ${u.period_start ?? "?"} to ${u.period_end ?? "?"}, amounts in USD: subtotal ${usd(u.subtotal)}`;
   if (discount) {
-    head += ` (${amount(before)}-${amount(discount)} discounts)`;
+    head += ` (${amount(before)} - ${amount(discount)} discounts)`;
     shown.add(`discount:${amount(discount)}`).add(`total_without_discount:${amount(before)}`);
   }
   const lines = [head];
@@ -114,7 +114,7 @@ export function usageText(u: Usage): string {
   if (u.sources.length === 0) lines.push("No usage by source reported.");
   const legacy = Object.entries(u.legacy_totals)
     .map(([k, v]) => `${k}:${amount(v)}`)
-    .filter((item) => !item.endsWith(":0") && !shown.has(item));
-  if (legacy.length) lines.push(`total ${legacy.join(" ")}`);
+    .filter((item) => !item.endsWith(":0.00") && !shown.has(item));
+  if (legacy.length) lines.push(`per-type totals ${legacy.join(" ")}`);
   return lines.join("\n");
 }

@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { afterAll, beforeAll } from "vitest";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { startViamSandbox } from "../src/sandbox/viam-sandbox.js";
@@ -72,4 +73,21 @@ export async function runCli(args: string[], env: Record<string, string> = {}, e
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((done) => child.on("close", (c) => done(c)));
   return { code, stdout, stderr };
+}
+
+/**
+ * One sandbox and one server spawned against it, for a whole test file: set up before its
+ * tests, closed after. Read `.sandbox` and `.server` inside the tests.
+ */
+export function useSandboxedServer(env: (sandbox: ViamSandbox) => Record<string, string>, args: string[] = []) {
+  const fixture = {} as { sandbox: ViamSandbox; server: RunningServer };
+  beforeAll(async () => {
+    fixture.sandbox = await startViamSandbox();
+    fixture.server = await startServer(env(fixture.sandbox), args);
+  });
+  afterAll(async () => {
+    await fixture.server?.close();
+    await fixture.sandbox?.close();
+  });
+  return fixture;
 }

@@ -1,21 +1,10 @@
 // Invoice lists that scale: an org with hundreds of invoices stays small and choosable.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FLEET_INVOICE_COUNT, ORG, outstandingBalance } from "../src/sandbox/data.js";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, textOf, useSandboxedServer } from "./harness.js";
 import { countTokens } from "./tokens.js";
 
-let sandbox: ViamSandbox;
-let server: RunningServer;
-
-beforeAll(async () => {
-  sandbox = await startViamSandbox();
-  server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.fleet }));
-});
-afterAll(async () => {
-  await server?.close();
-  await sandbox?.close();
-});
+const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.fleet }));
 
 interface Summary {
   outstanding_balance: number;
@@ -27,12 +16,12 @@ interface Summary {
 }
 
 async function summary(args: Record<string, unknown>) {
-  const result = await call(server.client, "viam_get_invoices_summary", args);
+  const result = await call(fx.server.client, "viam_get_invoices_summary", args);
   expect(result.isError, textOf(result)).toBeFalsy();
   return { s: result.structuredContent as unknown as Summary, text: textOf(result) };
 }
 
-const fleet = () => sandbox.state.orgs.get(ORG.fleet)!;
+const fleet = () => fx.sandbox.state.orgs.get(ORG.fleet)!;
 const sum = (xs: { amount: number }[]) => Math.round(xs.reduce((a, x) => a + x.amount, 0) * 100) / 100;
 
 describe("viam_get_invoices_summary with hundreds of invoices", () => {
@@ -78,7 +67,7 @@ describe("viam_get_invoices_summary with hundreds of invoices", () => {
   });
 
   it("refuses a limit out of range with what to fix", async () => {
-    const result = await call(server.client, "viam_get_invoices_summary", { limit: 501 });
+    const result = await call(fx.server.client, "viam_get_invoices_summary", { limit: 501 });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/limit/);
   });

@@ -4,34 +4,23 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { invoicePdfLines, LOCATIONS, ORG, orgSubtotal, outstandingBalance, sourceTotals, TIERS } from "../src/sandbox/data.js";
 import { invoicePdfParts, pdfBytes } from "../src/sandbox/pdf.js";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, startServer, textOf, useSandboxedServer } from "./harness.js";
 
-let sandbox: ViamSandbox;
-let server: RunningServer;
-
-beforeAll(async () => {
-  sandbox = await startViamSandbox();
-  server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
-});
-afterAll(async () => {
-  await server?.close();
-  await sandbox?.close();
-});
+const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme }));
 
 type Structured = Record<string, unknown>;
 async function ok(name: string, args: Record<string, unknown> = {}) {
-  const result = await call(server.client, name, args);
+  const result = await call(fx.server.client, name, args);
   expect(result.isError, textOf(result)).toBeFalsy();
   return { structured: result.structuredContent as Structured, text: textOf(result), result };
 }
 
 describe("read tools against the sandbox as a live Viam", () => {
   it("lists exactly the read tools, each with schemas and read-only hints", async () => {
-    const { tools } = await server.client.listTools();
+    const { tools } = await fx.server.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
       "billing_spend_overview",
       "latitude_get_billing_usage",
@@ -53,7 +42,7 @@ describe("read tools against the sandbox as a live Viam", () => {
   });
 
   it("usage: subtotal, sources with fragments and tiers, unknown enum values kept", async () => {
-    const acme = sandbox.state.orgs.get(ORG.acme)!;
+    const acme = fx.sandbox.state.orgs.get(ORG.acme)!;
     const { structured, text } = await ok("viam_get_current_month_usage", { org_id: ORG.acme });
     expect(structured.subtotal).toBeCloseTo(orgSubtotal(acme), 2);
     expect(structured.sandbox).toBe(false);
@@ -89,7 +78,7 @@ describe("read tools against the sandbox as a live Viam", () => {
   });
 
   it("invoices: balance, failure reasons and times, unknown statuses kept", async () => {
-    const acme = sandbox.state.orgs.get(ORG.acme)!;
+    const acme = fx.sandbox.state.orgs.get(ORG.acme)!;
     const { structured, text } = await ok("viam_get_invoices_summary", { org_id: ORG.acme });
     expect(structured.outstanding_balance).toBeCloseTo(outstandingBalance(acme), 2);
     const invoices = structured.invoices as { id: string; last_payment_failure_reason: string | null; last_payment_failure_at: string | null }[];
@@ -104,11 +93,11 @@ describe("read tools against the sandbox as a live Viam", () => {
   });
 
   it("invoice PDF: saved byte for byte, with size and SHA-256", async () => {
-    const acme = sandbox.state.orgs.get(ORG.acme)!;
+    const acme = fx.sandbox.state.orgs.get(ORG.acme)!;
     const invoice = acme.invoices[2]!;
     const expected = Buffer.from(pdfBytes(invoicePdfParts(invoicePdfLines(acme, invoice))));
     const { structured } = await ok("viam_get_invoice_pdf", { invoice_id: invoice.id, dest: "october.pdf" });
-    const path = join(server.home, "Downloads", "billing-mcp", "october.pdf");
+    const path = join(fx.server.home, "Downloads", "billing-mcp", "october.pdf");
     expect(structured).toMatchObject({ path, bytes: expected.length, sha256: createHash("sha256").update(expected).digest("hex") });
     expect(readFileSync(path).equals(expected)).toBe(true);
   });
@@ -120,9 +109,9 @@ describe("read tools against the sandbox as a live Viam", () => {
   });
 
   it("authenticates once for many concurrent calls", async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => call(server.client, "viam_get_available_billing_tiers")));
+    const results = await Promise.all(Array.from({ length: 20 }, () => call(fx.server.client, "viam_get_available_billing_tiers")));
     expect(results.every((r) => !r.isError)).toBe(true);
-    expect(server.stderr().match(/authenticated to/g)).toHaveLength(1);
+    expect(fx.server.stderr().match(/authenticated to/g)).toHaveLength(1);
   });
 });
 

@@ -1,24 +1,14 @@
 // Invoice PDFs as MCP resources, through a real MCP client against the sandbox: the template,
 // the listing of the default organization's newest invoices, exact blobs, and the size cap.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { expectedInvoicePdf, LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
-import { liveEnv, startServer, startViamSandbox } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { liveEnv, startServer, useSandboxedServer } from "./harness.js";
+import type { RunningServer } from "./harness.js";
 
-let sandbox: ViamSandbox;
-let server: RunningServer;
+const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme }));
 
-beforeAll(async () => {
-  sandbox = await startViamSandbox();
-  server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
-});
-afterAll(async () => {
-  await server?.close();
-  await sandbox?.close();
-});
-
-const acme = () => sandbox.state.orgs.get(ORG.acme)!;
+const acme = () => fx.sandbox.state.orgs.get(ORG.acme)!;
 const uriOf = (orgId: string, invoiceId: string) => `viam-invoice://${orgId}/${invoiceId}`;
 
 async function readError(client: RunningServer["client"], uri: string): Promise<McpError> {
@@ -32,14 +22,14 @@ async function readError(client: RunningServer["client"], uri: string): Promise<
 
 describe("invoice resources", () => {
   it("offers the template viam-invoice://{org_id}/{invoice_id} as application/pdf, naming the cap and the tool", async () => {
-    const { resourceTemplates } = await server.client.listResourceTemplates();
+    const { resourceTemplates } = await fx.server.client.listResourceTemplates();
     expect(resourceTemplates).toHaveLength(1);
     expect(resourceTemplates[0]).toMatchObject({ name: "viam-invoice-pdf", uriTemplate: "viam-invoice://{org_id}/{invoice_id}", mimeType: "application/pdf" });
     expect(resourceTemplates[0]!.description).toMatch(/5242880 bytes \(5 MiB, BILLING_MCP_RESOURCE_MAX_BYTES\).*viam_get_invoice_pdf/);
   });
 
   it("lists the default organization's 12 newest invoices with date, amount in USD and status", async () => {
-    const { resources } = await server.client.listResources();
+    const { resources } = await fx.server.client.listResources();
     const newest = [...acme().invoices].sort((a, b) => b.date.getTime() - a.date.getTime()).slice(0, 12);
     expect(resources.map((r) => r.uri)).toEqual(newest.map((i) => uriOf(ORG.acme, i.id)));
     for (const [n, resource] of resources.entries()) {
@@ -53,10 +43,10 @@ describe("invoice resources", () => {
   });
 
   it("reads a listed invoice as a base64 blob equal to the PDF's bytes", async () => {
-    const { resources } = await server.client.listResources();
+    const { resources } = await fx.server.client.listResources();
     for (const n of [0, 3]) {
       const inv = acme().invoices.find((i) => uriOf(ORG.acme, i.id) === resources[n]!.uri)!;
-      const { contents } = await server.client.readResource({ uri: resources[n]!.uri });
+      const { contents } = await fx.server.client.readResource({ uri: resources[n]!.uri });
       expect(contents).toHaveLength(1);
       const content = contents[0]!;
       expect(content).toMatchObject({ uri: resources[n]!.uri, mimeType: "application/pdf" });
@@ -68,9 +58,9 @@ describe("invoice resources", () => {
 
   it("a PDF over the cap is not returned: the text says to use viam_get_invoice_pdf, and streaming stopped at the cap", async () => {
     // The stream would fail at chunk 200 (12.5 MiB); reading past the 5 MiB cap would hit it.
-    sandbox.faults.cutPdfStreamAfterChunks = 200;
+    fx.sandbox.faults.cutPdfStreamAfterChunks = 200;
     try {
-      const { contents } = await server.client.readResource({ uri: uriOf(ORG.acme, LARGE_INVOICE_ID) });
+      const { contents } = await fx.server.client.readResource({ uri: uriOf(ORG.acme, LARGE_INVOICE_ID) });
       expect(contents).toHaveLength(1);
       expect(contents[0]).toMatchObject({ mimeType: "text/plain" });
       expect("blob" in contents[0]!).toBe(false);
@@ -78,19 +68,19 @@ describe("invoice resources", () => {
       expect(text).toContain("larger than the resource size cap of 5242880 bytes");
       expect(text).toContain(`viam_get_invoice_pdf tool (invoice_id "${LARGE_INVOICE_ID}", org_id "${ORG.acme}")`);
     } finally {
-      sandbox.faults.reset();
+      fx.sandbox.faults.reset();
     }
   });
 
   it("unknown invoices, organizations the key may not read and malformed ids are errors", async () => {
-    const missing = await readError(server.client, uriOf(ORG.acme, "inv_nope"));
+    const missing = await readError(fx.server.client, uriOf(ORG.acme, "inv_nope"));
     expect(missing.code).toBe(-32002);
     expect(missing.message).toContain('Not found: PDF of invoice "inv_nope"');
-    const restricted = await readError(server.client, uriOf(ORG.restricted, "inv_x"));
+    const restricted = await readError(fx.server.client, uriOf(ORG.restricted, "inv_x"));
     expect(restricted.message).toMatch(/Permission denied.*organization-owner/);
-    const malformed = await readError(server.client, uriOf(ORG.acme, "%E0%A4%A"));
+    const malformed = await readError(fx.server.client, uriOf(ORG.acme, "%E0%A4%A"));
     expect(malformed.message).toContain("invoice_id in the resource URI is not valid percent-encoding");
-    const tooLong = await readError(server.client, uriOf(ORG.acme, "x".repeat(129)));
+    const tooLong = await readError(fx.server.client, uriOf(ORG.acme, "x".repeat(129)));
     expect(tooLong.message).toContain("invoice_id in the resource URI must be at most 128 characters");
   });
 });
@@ -99,8 +89,8 @@ describe("invoice resources: configuration", () => {
   it("BILLING_MCP_RESOURCE_MAX_BYTES sets the cap: a small invoice over it is refused, one under it served", async () => {
     const inv = acme().invoices[0]!;
     const size = expectedInvoicePdf(acme(), inv).byteLength;
-    const small = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size - 1) }));
-    const exact = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size) }));
+    const small = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size - 1) }));
+    const exact = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size) }));
     try {
       const over = await small.client.readResource({ uri: uriOf(ORG.acme, inv.id) });
       expect((over.contents[0] as { text: string }).text).toContain(`larger than the resource size cap of ${size - 1} bytes`);
@@ -112,13 +102,13 @@ describe("invoice resources: configuration", () => {
   });
 
   it("without VIAM_ORG_ID a live server lists nothing but still reads any organization's invoice", async () => {
-    const noDefault = await startServer(liveEnv(sandbox));
+    const noDefault = await startServer(liveEnv(fx.sandbox));
     try {
       expect((await noDefault.client.listResources()).resources).toEqual([]);
-      const inv = sandbox.state.orgs.get(ORG.fieldworks)!.invoices[0]!;
+      const inv = fx.sandbox.state.orgs.get(ORG.fieldworks)!.invoices[0]!;
       const { contents } = await noDefault.client.readResource({ uri: uriOf(ORG.fieldworks, inv.id) });
       const blob = Buffer.from((contents[0] as { blob: string }).blob, "base64");
-      expect(blob.equals(Buffer.from(expectedInvoicePdf(sandbox.state.orgs.get(ORG.fieldworks)!, inv)))).toBe(true);
+      expect(blob.equals(Buffer.from(expectedInvoicePdf(fx.sandbox.state.orgs.get(ORG.fieldworks)!, inv)))).toBe(true);
     } finally {
       await noDefault.close();
     }
@@ -141,7 +131,7 @@ describe("invoice resources: configuration", () => {
   });
 
   it("a server whose --tools leave out viam_get_invoice_pdf serves no invoice resources", async () => {
-    const limited = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_invoices_summary"]);
+    const limited = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_invoices_summary"]);
     try {
       expect(limited.client.getServerCapabilities()?.resources).toBeUndefined();
     } finally {

@@ -166,6 +166,11 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
           signal: extra.signal,
           timeoutMs,
           progress: progressReporter(extra, logger),
+          // Reads this context's own signal: the write gate runs a confirmed write with a copy
+          // whose signal the client cannot abort.
+          rpc(what) {
+            return { what, timeoutMs: this.timeoutMs, signal: this.signal, retryable: tool.access === "read" };
+          },
           orgId(given) {
             const orgId = given ?? config.defaultOrgId;
             if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");

@@ -5,7 +5,7 @@ import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
 import type { LatitudeClient } from "./latitude-client.js";
 import type { Logger } from "./logger.js";
-import type { ViamConnection } from "./viam-connection.js";
+import type { CallOptions, ViamConnection } from "./viam-connection.js";
 
 export type Provider = "viam" | "latitude" | "all";
 
@@ -20,6 +20,11 @@ export interface ToolContext {
   timeoutMs: number;
   /** The given org id, else VIAM_ORG_ID, else a tool error saying what to pass. */
   orgId(given: string | undefined): string;
+  /**
+   * Options for one Viam RPC about `what` (e.g. `usage of org "x"`): this call's deadline and
+   * signal, and retries only for read tools (a write is never repeated automatically).
+   */
+  rpc(what: string): CallOptions;
   /** The given Latitude.sh project, else LATITUDESH_PROJECT, else a tool error saying what to pass. */
   latitudeProject(given: string | undefined): string;
   /**

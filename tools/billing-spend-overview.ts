@@ -52,7 +52,7 @@ function projected(monthToDate: number, period: Period, now: Date) {
 }
 
 async function viamFigures(orgId: string, ctx: ToolContext, now: Date): Promise<Figures> {
-  const options = (what: string) => ({ what: `${what} of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
+  const options = (what: string) => (ctx.rpc(`${what} of org "${orgId}"`));
   const [usage, summary] = await Promise.all([
     ctx.viam.unary("getCurrentMonthUsage", { orgId }, options("usage")),
     ctx.viam.unary("getInvoicesSummary", { orgId }, options("invoices")),

@@ -50,7 +50,7 @@ export default defineWriteTool({
         orgIdForBranding: args.org_id_for_branding,
         disableConfirmationEmail: args.disable_confirmation_email,
       },
-      { what: `a charge to org "${args.org_id_to_charge}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+      ctx.rpc(`a charge to org "${args.org_id_to_charge}"`),
     );
     return {
       structured: { invoice_id: invoiceId },

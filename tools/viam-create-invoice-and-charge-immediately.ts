@@ -45,7 +45,7 @@ export default defineWriteTool({
         orgIdForBranding: args.org_id_for_branding,
         disableEmail: args.disable_email,
       },
-      { what: `an invoice and charge to org "${args.org_id_to_charge}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+      ctx.rpc(`an invoice and charge to org "${args.org_id_to_charge}"`),
     );
     return { structured: { invoice_id: invoiceId }, text: `Invoiced and charged org ${args.org_id_to_charge} ${usd(args.amount)}: invoice ${invoiceId}.` };
   },

@@ -11,7 +11,7 @@ export default defineTool({
   input: {},
   output: { tiers: z.array(z.string()) },
   async run(_args, ctx) {
-    const { tiers } = await ctx.viam.unary("getAvailableBillingTiers", {}, { what: "available billing tiers", timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
+    const { tiers } = await ctx.viam.unary("getAvailableBillingTiers", {}, ctx.rpc("available billing tiers"));
     return { structured: { tiers }, text: `Viam billing tiers: ${tiers.length ? tiers.join(", ") : "(none)"}` };
   },
 });

@@ -54,7 +54,7 @@ export default defineTool({
   output,
   async run({ org_id }, ctx) {
     const orgId = ctx.orgId(org_id);
-    const usage = await ctx.viam.unary("getCurrentMonthUsage", { orgId }, { what: `usage of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
+    const usage = await ctx.viam.unary("getCurrentMonthUsage", { orgId }, ctx.rpc(`usage of org "${orgId}"`));
     const sources = usage.resourceUsageCostsBySource.map((source) => {
       const costs = source.resourceUsageCosts;
       return {

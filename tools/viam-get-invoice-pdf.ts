@@ -39,7 +39,7 @@ export default defineTool({
     const saved = await writeAtomically(target, overwrite, (write) =>
       ctx.viam.streamInvoicePdf(
         { id: invoice_id, orgId },
-        { what: `PDF of invoice "${invoice_id}" of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+        ctx.rpc(`PDF of invoice "${invoice_id}" of org "${orgId}"`),
         async (chunk) => {
           await write(chunk);
           received += chunk.byteLength;

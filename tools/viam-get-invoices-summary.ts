@@ -34,7 +34,7 @@ export default defineTool({
   },
   async run({ org_id, status, limit = DEFAULT_LIMIT }, ctx) {
     const orgId = ctx.orgId(org_id);
-    const summary = await ctx.viam.unary("getInvoicesSummary", { orgId }, { what: `invoices of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
+    const summary = await ctx.viam.unary("getInvoicesSummary", { orgId }, ctx.rpc(`invoices of org "${orgId}"`));
     const all: Invoice[] = invoicesNewestFirst(summary);
     const matching = status === undefined ? all : status === "unpaid" ? all.filter(isUnpaid) : all.filter((inv) => inv.status === status);
     const shown = matching.slice(0, limit);

@@ -15,7 +15,7 @@ export default defineTool({
     const { billingOrganizationId } = await ctx.viam.unary(
       "getLocationBillingOrganization",
       { locationId: location_id },
-      { what: `billing organization of location "${location_id}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true },
+      ctx.rpc(`billing organization of location "${location_id}"`),
     );
     return {
       structured: { location_id, billing_organization_id: billingOrganizationId },

@@ -33,7 +33,7 @@ export default defineTool({
   },
   async run({ org_id }, ctx) {
     const orgId = ctx.orgId(org_id);
-    const info = await ctx.viam.unary("getOrgBillingInformation", { orgId }, { what: `billing information of org "${orgId}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: true });
+    const info = await ctx.viam.unary("getOrgBillingInformation", { orgId }, ctx.rpc(`billing information of org "${orgId}"`));
     const bank = info.methodUsBankAccount;
     const verification = bank?.verificationInfo;
     const arrival = verification && verification.arrivalDate > 0n ? new Date(Number(verification.arrivalDate) * 1000).toISOString().slice(0, 10) : null;

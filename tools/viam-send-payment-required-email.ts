@@ -25,7 +25,7 @@ export default defineWriteTool({
     await ctx.viam.unary(
       "sendPaymentRequiredEmail",
       { customerOrgId: customer_org_id, billingOwnerOrgId: billing_owner_org_id },
-      { what: `a payment-required email to org "${customer_org_id}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+      ctx.rpc(`a payment-required email to org "${customer_org_id}"`),
     );
     return { structured: { customer_org_id, email_sent: true as const }, text: `Sent org ${customer_org_id} a payment-required email (billing owner ${billing_owner_org_id}).` };
   },

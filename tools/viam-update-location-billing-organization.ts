@@ -25,7 +25,7 @@ export default defineWriteTool({
     await ctx.viam.unary(
       "updateLocationBillingOrganization",
       { locationId: location_id, billingOrganizationId: billing_organization_id },
-      { what: `the billing organization of location "${location_id}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+      ctx.rpc(`the billing organization of location "${location_id}"`),
     );
     return { structured: { location_id, billing_organization_id }, text: `Location ${location_id} is now billed to org ${billing_organization_id}.` };
   },

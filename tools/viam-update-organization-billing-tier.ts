@@ -25,7 +25,7 @@ export default defineWriteTool({
     await ctx.viam.unary(
       "updateOrganizationBillingTier",
       { organizationId: organization_id, billingTier: billing_tier },
-      { what: `the billing tier of org "${organization_id}"`, timeoutMs: ctx.timeoutMs, signal: ctx.signal, retryable: false },
+      ctx.rpc(`the billing tier of org "${organization_id}"`),
     );
     return { structured: { organization_id, billing_tier }, text: `Org ${organization_id} is now on billing tier "${billing_tier}".` };
   },

@@ -69,12 +69,18 @@ describe("progress while a PDF downloads", () => {
     const { bytes, path } = result.structuredContent as { bytes: number; path: string };
     rmSync(path);
     expect(bytes).toBeGreaterThan(40 * 1024 * 1024);
-    // One update per MiB received, then the final size with its total.
-    expect(updates.length).toBeGreaterThanOrEqual(Math.floor(bytes / (1024 * 1024)));
-    expect(updates.length).toBeLessThanOrEqual(Math.floor(bytes / (1024 * 1024)) + 1);
+    // One update per MiB received, then the final size with its total. The server writes that
+    // final one before the answer, but the SDK's Client handles a notification a turn later
+    // than a response read in the same chunk and then drops it as late; on a loaded machine the
+    // two share a chunk. So the final update is checked whenever it arrived.
+    const mibs = Math.floor(bytes / (1024 * 1024));
+    const perMib = updates.filter((u) => u.total === undefined);
+    expect(perMib).toHaveLength(mibs);
+    perMib.forEach((u, i) => expect(u.progress).toBe((i + 1) * 1024 * 1024));
     for (let i = 1; i < updates.length; i++) expect(updates[i]!.progress).toBeGreaterThan(updates[i - 1]!.progress);
-    expect(updates.slice(0, -1).every((u) => u.total === undefined)).toBe(true);
-    expect(updates.at(-1)).toMatchObject({ progress: bytes, total: bytes, message: expect.stringContaining("saved") });
+    const final = updates.slice(mibs);
+    expect(final.length).toBeLessThanOrEqual(1);
+    for (const u of final) expect(u).toMatchObject({ progress: bytes, total: bytes, message: expect.stringContaining("saved") });
   });
 
   it("sends no progress for a request without a progressToken", async () => {

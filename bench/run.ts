@@ -335,9 +335,8 @@ function measureListing(listing: Record<string, unknown>): void {
   const full = built.tools.map((t) => t.listing);
   const fullFields = full.flatMap((t) => fields(t.outputSchema as Schema | undefined, `${t.name}.output`));
   const fullUndocumented = full.flatMap((t) => undocumented(t.outputSchema as Schema | undefined, `${t.name}.output`));
-  const lean = full.map(({ outputSchema: _outputSchema, ...rest }) => rest);
   note(
-    `output fields with a description: ${fullFields.length - fullUndocumented.length} of ${fullFields.length}; without output schemas (BILLING_MCP_OUTPUT_SCHEMAS=false): ${tokens(JSON.stringify({ tools: lean }))} tokens`,
+    `output fields with a description: ${fullFields.length - fullUndocumented.length} of ${fullFields.length}; with output schemas listed (BILLING_MCP_OUTPUT_SCHEMAS=true): ${tokens(JSON.stringify({ tools: full }))} tokens`,
   );
   note(`per tool: ${tools.map((t) => `${t.name} ${tokens(JSON.stringify(t))}`).join(", ")}`);
 }

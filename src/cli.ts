@@ -49,8 +49,9 @@ Environment:
   LATITUDESH_BEARER                Latitude.sh API token (unset: embedded Latitude sandbox)
   LATITUDESH_SERVER_URL            Latitude.sh API URL (default https://api.latitude.sh)
   LATITUDESH_PROJECT               default Latitude.sh project (id or slug) for calls without project
-  BILLING_MCP_OUTPUT_SCHEMAS       false: tools/list leaves out the output schemas (saves about
-                                   half the listing's tokens; answers keep structuredContent)
+  BILLING_MCP_OUTPUT_SCHEMAS       true: tools/list also shows each tool's output schema (more
+                                   than doubles the listing's tokens; structuredContent is in
+                                   every answer either way)
   BILLING_MCP_TOOLS                as --tools
   BILLING_MCP_ALLOW_WRITES         true: as --allow-writes
   BILLING_MCP_MAX_CHARGE           largest charge total in USD a write tool may make (default 1000)
@@ -160,7 +161,7 @@ async function serve(cl: CommandLine): Promise<void> {
   const logger = stderrLogger();
   const front = new StdioFront({
     listing,
-    tools: tools.map((t) => listedTool(t.listing, process.env.BILLING_MCP_OUTPUT_SCHEMAS !== "false")),
+    tools: tools.map((t) => listedTool(t.listing, process.env.BILLING_MCP_OUTPUT_SCHEMAS === "true")),
     capabilities: capabilitiesOf(listing, tools),
     instructions: instructions(config, cl.allowWrites),
     logger,

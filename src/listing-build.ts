@@ -57,8 +57,13 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  * The tool without what costs tokens and says nothing:
  * - the `$schema` URL, and `execution: {taskSupport: "forbidden"}` (the default);
  * - an annotations title equal to the tool's title;
- * - zod's safe-integer bounds on integers, string length bounds (the server checks them and
- *   says what to fix), and `propertyNames: {type: "string"}` (JSON keys are strings);
+ * - zod's safe-integer bounds on integers, string length bounds and the bounds of decimal
+ *   numbers (sanity limits such as timeout 0.1-600 s or amounts up to 1e9 USD: the server
+ *   checks them and its refusal names the limit; integer bounds such as an invoice list's
+ *   limit stay, as they tell the model what it may ask for), and `propertyNames:
+ *   {type: "string"}` (JSON keys are strings);
+ * - destructiveHint and idempotentHint of a read-only tool: MCP defines them only for tools
+ *   that are not read-only (readOnlyHint false), so for a reader they say nothing;
  * - in output schemas, `additionalProperties: false` and `required`, which only a validator
  *   uses (the server builds every answer; the tests check each against its zod schema).
  */
@@ -66,9 +71,13 @@ export function compactTool(tool: Tool): Tool {
   const { execution, annotations, inputSchema, outputSchema, ...rest } = tool;
   const compact: Tool = { ...rest, inputSchema: compactSchema(inputSchema as Json, false) as Tool["inputSchema"] };
   if (annotations) {
-    // All four hints stay, stated: clients differ in how they treat a missing one, and a
-    // billing tool's safety class should never depend on a default.
-    const kept = Object.entries(annotations).filter(([key, value]) => key !== "title" || value !== tool.title);
+    // readOnlyHint and openWorldHint are always stated, and a writer states all four: clients
+    // differ in how they treat a missing one, and a billing tool's safety class should never
+    // depend on a default.
+    const readOnly = annotations.readOnlyHint === true;
+    const kept = Object.entries(annotations).filter(
+      ([key, value]) => !(key === "title" && value === tool.title) && !(readOnly && (key === "destructiveHint" || key === "idempotentHint")),
+    );
     if (kept.length) compact.annotations = Object.fromEntries(kept);
   }
   if (outputSchema) compact.outputSchema = compactSchema(outputSchema as Json, true) as Tool["outputSchema"];
@@ -82,8 +91,10 @@ function compactSchema(schema: Json, output: boolean): Json {
   if (Array.isArray(schema)) return schema.map((s) => compactSchema(s, output));
   if (schema === null || typeof schema !== "object") return schema;
   const out: { [key: string]: Json } = {};
+  const decimal = schema.type === "number";
   for (const [key, value] of Object.entries(schema)) {
     if (key === "$schema") continue;
+    if (decimal && (key === "minimum" || key === "maximum")) continue;
     if (key === "propertyNames" && isStringType(value)) continue;
     if ((key === "minimum" && value === -SAFE_BOUND) || (key === "maximum" && value === SAFE_BOUND)) continue;
     if (key === "minLength" || key === "maxLength") continue;

@@ -21,7 +21,7 @@ import { call, liveEnv, SERVER_ENTRY, startServer, startViamSandbox, textOf } fr
 import type { ViamSandbox } from "./harness.js";
 
 const BUILT = resolve(dirname(SERVER_ENTRY), "listing.json");
-type Schema = { properties?: Record<string, { description?: string }>; required?: string[] };
+type Schema = { properties?: Record<string, { description?: string; type?: string | string[] }>; required?: string[] };
 
 describe("the built listing", () => {
   let listing: Listing;
@@ -50,12 +50,18 @@ describe("the built listing", () => {
       expect(text).not.toContain("$schema");
       expect(text).not.toContain("9007199254740991");
       expect(listed.listing.execution).toBeUndefined();
-      // Every hint is stated, never left to a client's default.
-      expect(Object.keys(listed.listing.annotations ?? {}).sort()).toEqual(["destructiveHint", "idempotentHint", "openWorldHint", "readOnlyHint"]);
+      // Every hint that means something for the tool is stated, never left to a client's
+      // default; MCP defines destructiveHint and idempotentHint only for non-read-only tools.
+      const hints = tool.access === "read" ? ["openWorldHint", "readOnlyHint"] : ["destructiveHint", "idempotentHint", "openWorldHint", "readOnlyHint"];
+      expect(Object.keys(listed.listing.annotations ?? {}).sort(), tool.name).toEqual(hints);
+      // Decimal bounds are the server's to check (its refusal names them); integer ones stay.
+      for (const [field, schema] of Object.entries(input.properties ?? {})) {
+        if (schema.type === "number") expect(schema, `${tool.name}.${field}`).not.toHaveProperty("maximum");
+      }
     }
   });
 
-  it("leaves output schemas out only when BILLING_MCP_OUTPUT_SCHEMAS=false", () => {
+  it("lists output schemas only when asked (BILLING_MCP_OUTPUT_SCHEMAS=true)", () => {
     const tool = listing.tools[0]!.listing;
     expect(listedTool(tool, true).outputSchema).toBeDefined();
     expect(listedTool(tool, false).outputSchema).toBeUndefined();
@@ -179,12 +185,20 @@ describe("the built server's listing over stdio", () => {
     await sandbox?.close();
   });
 
-  it("lists the selected tools as the listing has them; output schemas by default, and every answer fits them", async () => {
+  it("lists the selected tools as the listing has them, output schemas only when asked, and every answer fits them", async () => {
     const built = JSON.parse(readFileSync(BUILT, "utf8")) as Listing;
-    const server = await startServer(liveEnv(sandbox));
+    const readers = built.tools.filter((t) => t.access === "read").map((t) => t.listing);
+    const lean = await startServer(liveEnv(sandbox));
+    try {
+      const { tools } = await lean.client.listTools();
+      expect(tools).toEqual(readers.map(({ outputSchema: _outputSchema, ...rest }) => rest));
+    } finally {
+      await lean.close();
+    }
+    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_OUTPUT_SCHEMAS: "true" }));
     try {
       const { tools } = await server.client.listTools();
-      expect(tools).toEqual(built.tools.filter((t) => t.access === "read").map((t) => t.listing));
+      expect(tools).toEqual(readers);
       // The SDK's Client checks each structuredContent against the listed output schema.
       const invoices = await call(server.client, "viam_get_invoices_summary", { org_id: ORG.acme, limit: 1 });
       const [newest] = (invoices.structuredContent as { invoices: { id: string }[] }).invoices;
@@ -211,7 +225,8 @@ describe("the built server's listing over stdio", () => {
     try {
       const { tools } = await server.client.listTools();
       expect(tools.map((t) => t.name)).toEqual(["viam_get_current_month_usage", "viam_get_invoices_summary"]);
-      expect(tools.every((t) => t.outputSchema !== undefined)).toBe(true);
+      // Output schemas are listed only on request (src/listing.ts: listedTool).
+      expect(tools.every((t) => t.outputSchema === undefined)).toBe(true);
     } finally {
       await server.close();
     }

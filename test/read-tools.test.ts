@@ -9,7 +9,8 @@ import { invoicePdfLines, LOCATIONS, ORG, orgSubtotal, outstandingBalance, sourc
 import { invoicePdfParts, pdfBytes } from "../src/sandbox/pdf.js";
 import { call, liveEnv, startServer, textOf, useSandboxedServer } from "./harness.js";
 
-const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme }));
+// Output schemas listed, so that the MCP SDK's Client also checks every answer against them.
+const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_OUTPUT_SCHEMAS: "true" }));
 
 type Structured = Record<string, unknown>;
 async function ok(name: string, args: Record<string, unknown> = {}) {
@@ -32,7 +33,8 @@ describe("read tools against the sandbox as a live Viam", () => {
       "viam_get_org_billing_information",
     ]);
     for (const tool of tools) {
-      expect(tool.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
+      // destructiveHint and idempotentHint mean nothing for a read-only tool (MCP), so they are not listed.
+      expect(tool.annotations).toEqual({ readOnlyHint: true, openWorldHint: true });
       expect(tool.outputSchema?.properties).toHaveProperty("sandbox");
       expect(tool.inputSchema.properties).toHaveProperty("timeout");
       for (const [field, schema] of Object.entries(tool.inputSchema.properties ?? {})) {

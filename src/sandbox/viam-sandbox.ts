@@ -4,7 +4,8 @@
 // It never writes to stdout: in the MCP server's process, stdout is the JSON-RPC channel.
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { MethodKind, Timestamp } from "@bufbuild/protobuf";
 import type { AnyMessage } from "@bufbuild/protobuf";
@@ -66,6 +67,8 @@ export interface SandboxFaults {
 export interface StartOptions {
   host?: string;
   port?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP, as Viam does. */
+  tls?: { key: string; cert: string };
   apiKeyId?: string;
   apiKey?: string;
 }
@@ -364,9 +367,10 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   }
 
   const handle = connectNodeAdapter({ routes, grpcWeb: true, connect: false, grpc: false });
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (!httpFaults(req.url, res)) handle(req, res);
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
@@ -376,7 +380,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   });
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
+    url: `${options.tls ? "https" : "http"}://${address.includes(":") ? `[${address}]` : address}:${port}`,
     apiKeyId,
     apiKey,
     calls,

@@ -195,7 +195,7 @@ export class ViamConnection {
     const target = await this.resolveTarget();
     // The SDK's own API-key login (AuthService/Authenticate, then a bearer token on every
     // call). It takes no deadline or signal, so each caller waits for it within its own.
-    const [{ createViamClient }, { installViamTransport }] = await Promise.all([import("@viamrobotics/sdk"), import("./viam-transport.js")]);
+    const [{ createViamClient }, { installViamTransport, isViamTransport }] = await Promise.all([import("@viamrobotics/sdk"), import("./viam-transport.js")]);
     // Before the login: the SDK builds its transports (login and authenticated) through it.
     installViamTransport();
     // The SDK's bundled typings resolve to `any` here; pin the boundary type ourselves.
@@ -208,6 +208,11 @@ export class ViamConnection {
       this.closing.signal,
     );
     const transport = sdkTransport(viamClient);
+    // The SDK's authenticated transport wraps the one its factory built (field `transport`).
+    // Should a later SDK stop using the hook, calls still work, over its default transport.
+    if (!isViamTransport((transport as { transport?: unknown }).transport)) {
+      this.logger.log("warning", "@viamrobotics/sdk did not build its transport through GRPC_TRANSPORT_FACTORY: invoice PDFs will cost memory in proportion to their size");
+    }
     this.logger.log("info", `authenticated to ${target.sandbox ? "the embedded sandbox" : target.serviceHost}`);
     return { client: createPromiseClient(BillingService, transport), transport };
   }

@@ -27,6 +27,14 @@ interface ViamSdkGlobals {
   VIAM?: { GRPC_TRANSPORT_FACTORY?: (options: SdkTransportOptions) => Transport; [setting: string]: unknown };
 }
 
+/** The transports createViamTransport built, so a caller can check the SDK really used the hook. */
+const builtHere = new WeakSet<Transport>();
+
+/** True when `transport` came from createViamTransport. */
+export function isViamTransport(transport: unknown): boolean {
+  return typeof transport === "object" && transport !== null && builtHere.has(transport as Transport);
+}
+
 /** Make createViamClient() build its transports with createViamTransport; call before it. */
 export function installViamTransport(): void {
   const globals = globalThis as typeof globalThis & ViamSdkGlobals;
@@ -41,13 +49,15 @@ export function installViamTransport(): void {
  */
 export function createViamTransport(options: SdkTransportOptions): Transport {
   const standard = createGrpcWebTransport({ baseUrl: options.baseUrl, httpVersion: "1.1" });
-  return {
+  const transport: Transport = {
     unary: (service, method, signal, timeoutMs, header, input, contextValues) => standard.unary(service, method, signal, timeoutMs, header, input, contextValues),
     stream: (service, method, signal, timeoutMs, header, input, contextValues) =>
       isInvoicePdf(service, method)
         ? streamBorrowingMessages(options.baseUrl, service, method, signal, timeoutMs, header, input)
         : standard.stream(service, method, signal, timeoutMs, header, input, contextValues),
   };
+  builtHere.add(transport);
+  return transport;
 }
 
 function isInvoicePdf<I extends Message<I>, O extends Message<O>>(service: ServiceType, method: MethodInfo<I, O>): boolean {

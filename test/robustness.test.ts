@@ -110,6 +110,8 @@ describe("deadlines", () => {
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ sandbox: true });
     expect(embedded.stderr()).toMatch(/authenticated to the embedded sandbox/);
+    // The SDK built its transports through billing-mcp's factory (src/viam-transport.ts).
+    expect(embedded.stderr() + server.stderr()).not.toMatch(/did not build its transport/);
   });
 
   it("the PDF stream honours the deadline mid-stream and leaves no partial file", async () => {

@@ -21,8 +21,9 @@ export function asRpcFailure(err: unknown): RpcFailure | undefined {
   const { code, rawMessage, message } = err as { code?: unknown; rawMessage?: unknown; message?: unknown };
   if (typeof code !== "number" || !(code in Code)) return undefined;
   const text = typeof rawMessage === "string" ? rawMessage : typeof message === "string" ? message : "";
-  // connect-web reports a refused or dropped connection as UNKNOWN "fetch failed": it is an outage.
-  if (code === Code.Unknown && /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up|network/i.test(text)) {
+  // A refused or dropped connection is an outage: connect-web reports it as UNKNOWN "fetch
+  // failed", connect-node a reset (e.g. a keep-alive connection the server closed) as ABORTED.
+  if ((code === Code.Unknown || code === Code.Aborted) && /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up|network/i.test(text)) {
     return { code: Code.Unavailable, rawMessage: "could not connect" };
   }
   return { code: code as Code, rawMessage: text };

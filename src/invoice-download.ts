@@ -141,7 +141,9 @@ async function finalise(temp: string, target: string, overwrite: boolean): Promi
 /**
  * Write the chunks `produce` yields to `target` atomically, hashing and counting on the way.
  * Each write is awaited before the next chunk is taken, so the stream is read no faster
- * than the disk accepts it.
+ * than the disk accepts it; that is also what lets the transport lend each chunk from one
+ * reused buffer (see ViamConnection.streamInvoicePdf): nothing here keeps a chunk after
+ * its write.
  */
 export async function writeAtomically(
   target: string,

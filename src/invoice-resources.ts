@@ -111,8 +111,8 @@ async function readInvoice({ config, viam }: Deps, uri: URL, variables: Variable
       (chunk) => {
         bytes += chunk.byteLength;
         if (bytes > cap) throw new OverCap("over the resource size cap");
-        // A copy: the chunk may be a view into a larger transport buffer we should not pin.
-        chunks.push(chunk.slice());
+        // A copy: the chunk is borrowed, a view into the transport's reused buffer.
+        chunks.push(new Uint8Array(chunk));
       },
     );
   } catch (err) {

@@ -4,6 +4,7 @@
 // authenticated transport.
 import { createPromiseClient } from "@connectrpc/connect";
 import type { PromiseClient, Transport } from "@connectrpc/connect";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { Code } from "@connectrpc/connect";
 import type { Config } from "./config.js";
 import { asRpcFailure, describeViamFailure, registerSecret, ToolError } from "./errors.js";
@@ -29,6 +30,8 @@ export interface CallOptions {
 
 interface Session {
   client: PromiseClient<typeof BillingService>;
+  /** The SDK's authenticated transport (bearer token added), over src/viam-transport.ts. */
+  transport: Transport;
 }
 
 const RETRY_BASE_MS = 100;
@@ -60,17 +63,34 @@ export class ViamConnection {
     });
   }
 
-  /** GetInvoicePdf: hands each chunk to `onChunk` as it arrives; never holds the whole PDF. */
+  /**
+   * GetInvoicePdf: hands each chunk to `onChunk` as it arrives; never holds the whole PDF.
+   * The chunk is BORROWED: a view into the transport's reused buffer (src/viam-transport.ts),
+   * valid only until the promise `onChunk` returns settles, since the next chunk is read into
+   * the same memory. Write it, hash it, or copy it; do not keep it.
+   */
   async streamInvoicePdf(
     request: RequestOf<"getInvoicePdf">,
     options: CallOptions,
-    onChunk: (chunk: Uint8Array) => Promise<void> | void,
+    onChunk: (borrowedChunk: Uint8Array) => Promise<void> | void,
   ): Promise<void> {
     let delivered = false;
     await this.withSession(
       { ...options, retryable: false },
       async (session, attemptOptions) => {
-        for await (const message of session.client.getInvoicePdf(request, attemptOptions)) {
+        // The transport directly, not the promise client: its iterator lacks return(), so a
+        // consumer that stops early (a failed write, the resource cap) would leave the
+        // stream open; for-await over the transport's own iterable closes it.
+        const method = BillingService.methods.getInvoicePdf;
+        const response = await session.transport.stream(
+          BillingService,
+          method,
+          attemptOptions.signal,
+          attemptOptions.timeoutMs,
+          undefined,
+          createAsyncIterable([request]),
+        );
+        for await (const message of response.message) {
           delivered = true;
           await onChunk((message as unknown as ResponseOf<"getInvoicePdf">).chunk);
         }
@@ -175,7 +195,9 @@ export class ViamConnection {
     const target = await this.resolveTarget();
     // The SDK's own API-key login (AuthService/Authenticate, then a bearer token on every
     // call). It takes no deadline or signal, so each caller waits for it within its own.
-    const { createViamClient } = await import("@viamrobotics/sdk");
+    const [{ createViamClient }, { installViamTransport, isViamTransport }] = await Promise.all([import("@viamrobotics/sdk"), import("./viam-transport.js")]);
+    // Before the login: the SDK builds its transports (login and authenticated) through it.
+    installViamTransport();
     // The SDK's bundled typings resolve to `any` here; pin the boundary type ourselves.
     const viamClient = await waitFor<object>(
       createViamClient({
@@ -186,8 +208,13 @@ export class ViamConnection {
       this.closing.signal,
     );
     const transport = sdkTransport(viamClient);
+    // The SDK's authenticated transport wraps the one its factory built (field `transport`).
+    // Should a later SDK stop using the hook, calls still work, over its default transport.
+    if (!isViamTransport((transport as { transport?: unknown }).transport)) {
+      this.logger.log("warning", "@viamrobotics/sdk did not build its transport through GRPC_TRANSPORT_FACTORY: invoice PDFs will cost memory in proportion to their size");
+    }
     this.logger.log("info", `authenticated to ${target.sandbox ? "the embedded sandbox" : target.serviceHost}`);
-    return { client: createPromiseClient(BillingService, transport) };
+    return { client: createPromiseClient(BillingService, transport), transport };
   }
 
   private async resolveTarget(): Promise<{ serviceHost: string; apiKeyId: string; apiKey: string; sandbox: boolean }> {

@@ -205,14 +205,32 @@ describe("viam_get_invoice_pdf: broken streams", () => {
     await refused({ invoice_id: LARGE_INVOICE_ID, dest: "keep.pdf", overwrite: true }, /injected stream failure/);
     expect(readFileSync(path, "utf8")).toBe("previous version");
   });
+
+  it("a connection dropped mid-body (no trailer, no end of the chunked body) is an error, never a truncated file", async () => {
+    sandbox.faults.dropPdfConnectionAfterBytes = 5 * 1024 * 1024;
+    const { text } = await refused(
+      { invoice_id: LARGE_INVOICE_ID, dest: "dropped.pdf" },
+      /^Viam is unavailable for PDF of invoice "inv_acme_archive_large".*\(Viam said: the connection closed before the response ended\)/,
+    );
+    expect(text).toContain(`Nothing was saved at ${join(downloadDir, "dropped.pdf")}`);
+    expect(existsSync(join(downloadDir, "dropped.pdf"))).toBe(false);
+  });
+
+  it("an HTTP error from a proxy in front of Viam maps to its gRPC code (502: unavailable)", async () => {
+    sandbox.faults.pdfHttpStatus = 502;
+    await refused({ invoice_id: invoice(0).id, dest: "proxy.pdf" }, /^Viam is unavailable for PDF of invoice .*\(Viam said: HTTP 502\)/);
+    sandbox.faults.pdfHttpStatus = 403;
+    await refused({ invoice_id: invoice(0).id, dest: "proxy.pdf" }, /^Permission denied for PDF of invoice .*\(Viam said: HTTP 403\)/);
+    expect(existsSync(join(downloadDir, "proxy.pdf"))).toBe(false);
+  });
 });
 
 describe("viam_get_invoice_pdf: memory", () => {
-  // A sanity check, not a benchmark (bench/ owns those). Seen here: the first 48 MiB save
-  // raises the server's VmHWM by 18-56 MiB from run to run, and a 192 MiB save after it adds
-  // 0-3 MiB: V8 collects the transport's short-lived buffers lazily (with forced GCs the live
-  // buffers stay under 6 MiB mid-stream); nothing holds the PDF, which would cost its size.
-  it("peak RSS does not grow with the PDF: a 192 MiB save after a 48 MiB one adds little, and stays far below its size", async () => {
+  // A sanity check, not a benchmark (bench/ owns those). The PDF stream reads into reused
+  // buffers (src/grpc-web-lean-stream.ts): seen here, after a small warm-up save, the 48 MiB
+  // save raises the server's VmHWM by 7-8 MiB and a 192 MiB one after it by 5-6 MiB more, V8's
+  // heap growing under the stream's small per-chunk objects; holding the PDF would cost its size.
+  it("peak RSS does not grow with the PDF: a 48 MiB save, then a 192 MiB one, add a few MiB each", async () => {
     await saved({ invoice_id: invoice(0).id, dest: "warm-up.pdf", overwrite: true });
     const idle = peakRssKiB(server.pid);
 
@@ -236,8 +254,8 @@ describe("viam_get_invoice_pdf: memory", () => {
 
     const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
     console.info(`server VmHWM: idle ${mib(idle)} MiB; +${mib(afterLarge - idle)} MiB after the 48 MiB save; +${mib(afterHuge - afterLarge)} MiB more after the 192 MiB one`);
-    expect(mib(afterLarge - idle)).toBeLessThan(80);
-    expect(mib(afterHuge - afterLarge)).toBeLessThan(24);
-    expect(mib(afterHuge - idle)).toBeLessThan(96);
+    // Margins for a loaded machine; holding the PDFs would cost 48 and 192 MiB.
+    expect(mib(afterLarge - idle)).toBeLessThan(16);
+    expect(mib(afterHuge - afterLarge)).toBeLessThan(12);
   });
 });

@@ -59,6 +59,9 @@ describe("invoice resources", () => {
   it("a PDF over the cap is not returned: the text says to use viam_get_invoice_pdf, and streaming stopped at the cap", async () => {
     // The stream would fail at chunk 200 (12.5 MiB); reading past the 5 MiB cap would hit it.
     fx.sandbox.faults.cutPdfStreamAfterChunks = 200;
+    // Slow enough that the handler is still sending when the cap is reached: it must be told.
+    fx.sandbox.faults.pdfChunkDelayMs = 2;
+    const abortedBefore = fx.sandbox.aborted.get("GetInvoicePdf") ?? 0;
     try {
       const { contents } = await fx.server.client.readResource({ uri: uriOf(ORG.acme, LARGE_INVOICE_ID) });
       expect(contents).toHaveLength(1);
@@ -67,6 +70,10 @@ describe("invoice resources", () => {
       const text = (contents[0] as { text: string }).text;
       expect(text).toContain("larger than the resource size cap of 5242880 bytes");
       expect(text).toContain(`viam_get_invoice_pdf tool (invoice_id "${LARGE_INVOICE_ID}", org_id "${ORG.acme}")`);
+      // Stopping at the cap closes the stream upstream (not left to run to its end).
+      const deadline = Date.now() + 2_000;
+      while ((fx.sandbox.aborted.get("GetInvoicePdf") ?? 0) === abortedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(fx.sandbox.aborted.get("GetInvoicePdf") ?? 0).toBe(abortedBefore + 1);
     } finally {
       fx.sandbox.faults.reset();
     }

@@ -1,7 +1,7 @@
 // Issue 6: never hang, never crash, never double anything. Deadlines, cancellation, retries,
 // re-authentication, concurrency, shutdown and secrets, through the real MCP client against
 // the built server and the sandbox (faults injected there, effects observed there).
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -110,6 +110,8 @@ describe("deadlines", () => {
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ sandbox: true });
     expect(embedded.stderr()).toMatch(/authenticated to the embedded sandbox/);
+    // The SDK built its transports through billing-mcp's factory (src/viam-transport.ts).
+    expect(embedded.stderr() + server.stderr()).not.toMatch(/did not build its transport/);
   });
 
   it("the PDF stream honours the deadline mid-stream and leaves no partial file", async () => {
@@ -120,6 +122,24 @@ describe("deadlines", () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/did not answer PDF of invoice .* within 1 s/);
     expect(Date.now() - t0).toBeLessThan(2_500);
+    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(filesIn(downloads(server))).toEqual([]);
+  });
+
+  it("the PDF stream carries its deadline upstream (grpc-timeout) and honours it before the first byte", async () => {
+    await ok(server, "viam_get_invoice_pdf", { invoice_id: acmeInvoice(), dest: "deadline.pdf", timeout: 7 });
+    const given = sandbox.deadlines.get("GetInvoicePdf")!;
+    expect(given).toBeGreaterThan(6_000);
+    expect(given).toBeLessThanOrEqual(7_000);
+    rmSync(join(downloads(server), "deadline.pdf"));
+
+    sandbox.faults.delayMs = 5_000; // no response head at all until long after the deadline
+    const abortedBefore = count(sandbox.aborted, "GetInvoicePdf");
+    const t0 = Date.now();
+    const result = await call(server, "viam_get_invoice_pdf", { invoice_id: acmeInvoice(), dest: "late.pdf", timeout: 0.5 });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/^Viam did not answer PDF of invoice .* within 0\.5 s\./);
+    expect(Date.now() - t0).toBeLessThan(2_000);
     expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
     expect(filesIn(downloads(server))).toEqual([]);
   });
@@ -303,6 +323,19 @@ describe("re-authentication", () => {
     await ok(server, "viam_get_current_month_usage");
     expect(logins() - auth).toBe(1);
     expect(server.stderr()).toMatch(/Viam access token rejected; authenticating again/);
+  });
+
+  it("a PDF download on an expired token: one new login, then the stream (the SDK's authorization reaches the PDF reader)", async () => {
+    await ok(server, "viam_get_available_billing_tiers");
+    sandbox.faults.expireTokens();
+    const auth = logins();
+    const before = count(sandbox.calls, "GetInvoicePdf");
+    const result = await ok(server, "viam_get_invoice_pdf", { invoice_id: acmeInvoice(), dest: "after-expiry.pdf" });
+    expect(result.structuredContent).toMatchObject({ bytes: expect.any(Number) as number });
+    rmSync(join(downloads(server), "after-expiry.pdf"));
+    expect(logins() - auth).toBe(1);
+    // Refused before the handler (not counted), then served once.
+    expect(count(sandbox.calls, "GetInvoicePdf") - before).toBe(1);
   });
 
   it("30 concurrent calls on an expired token share one new login", async () => {

@@ -4,6 +4,8 @@
 // It never writes to stdout: in the MCP server's process, stdout is the JSON-RPC channel.
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { MethodKind, Timestamp } from "@bufbuild/protobuf";
 import type { AnyMessage } from "@bufbuild/protobuf";
@@ -55,12 +57,18 @@ export interface SandboxFaults {
   expireTokens(): void;
   /** GetInvoicePdf sends this many chunks, then fails with INTERNAL (a broken stream). */
   cutPdfStreamAfterChunks: number | null;
+  /** GetInvoicePdf's connection is dropped once its response body carried this many bytes: no trailer, no end of body (a cut network). */
+  dropPdfConnectionAfterBytes: number | null;
+  /** GetInvoicePdf is answered with this HTTP status and an HTML page, as a proxy in front of Viam might. */
+  pdfHttpStatus: number | null;
   reset(): void;
 }
 
 export interface StartOptions {
   host?: string;
   port?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP, as Viam does. */
+  tls?: { key: string; cert: string };
   apiKeyId?: string;
   apiKey?: string;
 }
@@ -105,12 +113,24 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     unavailableNext: 0,
     resourceExhaustedNext: 0,
     cutPdfStreamAfterChunks: null,
+    dropPdfConnectionAfterBytes: null,
+    pdfHttpStatus: null,
     expireTokens() {
       for (const t of liveTokens) expiredTokens.add(t);
       liveTokens.clear();
     },
     reset() {
-      Object.assign(faults, { delayMs: 0, authDelayMs: 0, authUnavailableNext: 0, pdfChunkDelayMs: 0, unavailableNext: 0, resourceExhaustedNext: 0, cutPdfStreamAfterChunks: null });
+      Object.assign(faults, {
+        delayMs: 0,
+        authDelayMs: 0,
+        authUnavailableNext: 0,
+        pdfChunkDelayMs: 0,
+        unavailableNext: 0,
+        resourceExhaustedNext: 0,
+        cutPdfStreamAfterChunks: null,
+        dropPdfConnectionAfterBytes: null,
+        pdfHttpStatus: null,
+      });
     },
   };
 
@@ -325,7 +345,32 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     router.service(BillingService, guarded());
   };
 
-  const server = createServer(connectNodeAdapter({ routes, grpcWeb: true, connect: false, grpc: false }));
+  /** Faults below gRPC, on GetInvoicePdf's HTTP exchange; true: the request was answered here. */
+  function httpFaults(url: string | undefined, res: ServerResponse): boolean {
+    if (!url?.endsWith("/GetInvoicePdf")) return false;
+    if (faults.pdfHttpStatus !== null) {
+      res.writeHead(faults.pdfHttpStatus, { "content-type": "text/html" }).end("<html><body>Bad gateway</body></html>");
+      return true;
+    }
+    const dropAfter = faults.dropPdfConnectionAfterBytes;
+    if (dropAfter !== null) {
+      let sent = 0;
+      const write = res.write.bind(res) as (chunk: Uint8Array | string, ...rest: unknown[]) => boolean;
+      res.write = ((chunk: Uint8Array | string, ...rest: unknown[]) => {
+        sent += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+        const flushed = write(chunk, ...rest);
+        if (sent >= dropAfter) res.socket?.destroy();
+        return flushed;
+      }) as ServerResponse["write"];
+    }
+    return false;
+  }
+
+  const handle = connectNodeAdapter({ routes, grpcWeb: true, connect: false, grpc: false });
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (!httpFaults(req.url, res)) handle(req, res);
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
@@ -335,7 +380,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   });
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
+    url: `${options.tls ? "https" : "http"}://${address.includes(":") ? `[${address}]` : address}:${port}`,
     apiKeyId,
     apiKey,
     calls,
@@ -359,7 +404,11 @@ function abortableDelay(ms: number, signal: AbortSignal, onGiveUp: () => void): 
     const onAbort = () => {
       clearTimeout(timer);
       onGiveUp();
-      reject(new ConnectError("the caller gave up", Code.Canceled));
+      // As a server would answer: DEADLINE_EXCEEDED when the call's own deadline passed
+      // (connect-node aborts ctx.signal with that ConnectError), CANCELED when the caller left.
+      // Under load this answer can reach the caller before its own timer fires.
+      const reason: unknown = signal.reason;
+      reject(reason instanceof ConnectError && reason.code === Code.DeadlineExceeded ? reason : new ConnectError("the caller gave up", Code.Canceled));
     };
     const timer = setTimeout(() => {
       signal.removeEventListener("abort", onAbort);

@@ -1,0 +1,62 @@
+// Viam speaks HTTPS: the sandbox served over TLS on loopback (a self-signed test certificate
+// for 127.0.0.1, trusted by the server through NODE_EXTRA_CA_CERTS), and the built server's
+// login, unary calls and PDF stream over it, through a real MCP client.
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { invoicePdf, LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
+import { pdfChunks } from "../src/sandbox/pdf.js";
+import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
+import type { RunningServer, ViamSandbox } from "./harness.js";
+
+// Test-only key and certificate (valid to 2126), never used outside the loopback sandbox.
+const CERT = resolve(import.meta.dirname, "fixtures/loopback-tls-cert.pem");
+const KEY = resolve(import.meta.dirname, "fixtures/loopback-tls-key.pem");
+
+let sandbox: ViamSandbox;
+let server: RunningServer;
+let downloadDir: string;
+
+beforeAll(async () => {
+  sandbox = await startViamSandbox({ tls: { key: readFileSync(KEY, "utf8"), cert: readFileSync(CERT, "utf8") } });
+  downloadDir = realpathSync(mkdtempSync(join(tmpdir(), "billing-mcp-tls-")));
+  server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_DOWNLOAD_DIR: downloadDir, NODE_EXTRA_CA_CERTS: CERT }));
+});
+afterAll(async () => {
+  await server?.close();
+  await sandbox?.close();
+  if (downloadDir) rmSync(downloadDir, { recursive: true, force: true });
+});
+
+describe("over HTTPS", () => {
+  it("logs in, answers a unary call, and saves the 48 MiB PDF byte for byte", async () => {
+    expect(sandbox.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const tiers = await call(server.client, "viam_get_available_billing_tiers");
+    expect(tiers.isError, textOf(tiers)).toBeFalsy();
+
+    const archive = sandbox.state.orgs.get(ORG.acme)!.invoices.find((i) => i.id === LARGE_INVOICE_ID)!;
+    const hash = createHash("sha256");
+    let bytes = 0;
+    for (const chunk of pdfChunks(invoicePdf(sandbox.state.orgs.get(ORG.acme)!, archive))) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+    }
+    const saved = await call(server.client, "viam_get_invoice_pdf", { invoice_id: LARGE_INVOICE_ID, dest: "tls.pdf", timeout: 120 });
+    expect(saved.isError, textOf(saved)).toBeFalsy();
+    expect(saved.structuredContent).toMatchObject({ path: join(downloadDir, "tls.pdf"), bytes, sha256: hash.digest("hex") });
+  });
+
+  it("a connection dropped mid-body over TLS is an error and leaves no file", async () => {
+    sandbox.faults.dropPdfConnectionAfterBytes = 3 * 1024 * 1024;
+    try {
+      const result = await call(server.client, "viam_get_invoice_pdf", { invoice_id: LARGE_INVOICE_ID, dest: "tls-dropped.pdf" });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/^Viam is unavailable for PDF of invoice .*the connection closed before the response ended/);
+      expect(textOf(result)).toContain("Nothing was saved at");
+    } finally {
+      sandbox.faults.reset();
+    }
+  });
+});

@@ -3,6 +3,8 @@
 // Start-up (serve) loads only what answering initialize and tools/list needs (src/front.ts);
 // the MCP SDK, zod, the tools and @viamrobotics/sdk load later, from their own chunks of the
 // bundle (scripts/build.ts): serve's backend (src/backend.ts), and the tools and call commands.
+// First: V8 heap settings, before the rest of the bundle allocates anything.
+import "./heap-flags.js";
 import { parseArgs } from "node:util";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { loadConfig } from "./config.js";

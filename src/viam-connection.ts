@@ -39,6 +39,8 @@ const RETRY_MAX_ATTEMPTS = 5;
 
 export class ViamConnection {
   private session: Promise<Session> | undefined;
+  /** `session` once it has resolved: calls then use it without waiting (no timer, no listener). */
+  private ready: { pending: Promise<Session>; session: Session } | undefined;
   private sandbox: Promise<ViamSandbox> | undefined;
   private hasSucceeded = false;
   /** Aborted on close: ends an authentication still under way. */
@@ -141,7 +143,7 @@ export class ViamConnection {
       const pending = this.connect(options.timeoutMs);
       let session: Session;
       try {
-        session = await waitFor(pending, deadline - Date.now(), options.signal);
+        session = this.ready?.pending === pending ? this.ready.session : await waitFor(pending, deadline - Date.now(), options.signal);
       } catch (err) {
         if (options.signal?.aborted) throw cancelled();
         // The login is safe to repeat, for reads and writes alike: nothing was sent yet.
@@ -164,6 +166,7 @@ export class ViamConnection {
           if (this.session === pending) {
             this.logger.log("info", "Viam access token rejected; authenticating again");
             this.session = undefined;
+            this.ready = undefined;
           }
           continue;
         }
@@ -182,10 +185,15 @@ export class ViamConnection {
     if (!this.session) {
       const pending = this.authenticate(Math.max(callerTimeoutMs, this.config.defaultTimeoutMs));
       this.session = pending;
-      // A failed authentication is not cached: the next call tries again.
-      pending.catch(() => {
-        if (this.session === pending) this.session = undefined;
-      });
+      pending.then(
+        (session) => {
+          if (this.session === pending) this.ready = { pending, session };
+        },
+        // A failed authentication is not cached: the next call tries again.
+        () => {
+          if (this.session === pending) this.session = undefined;
+        },
+      );
     }
     return this.session;
   }

@@ -43,18 +43,13 @@ export async function startBackend(options: BackendOptions, send: (message: JSON
   const transport = new FrontTransport(send);
   await billing.server.connect(transport);
   return {
-    deliver: (message) => {
-      if (billing.direct.tryCall(message, send)) return;
-      billing.direct.cancel(message);
-      transport.onmessage?.(message);
-    },
+    deliver: (message) => transport.onmessage?.(message),
     get inFlight() {
       return billing.inFlight;
     },
     async close() {
       // Calls in flight finish (within their deadlines) and are answered before the server closes.
       const finished = await billing.drain();
-      billing.direct.abortAll();
       await billing.server.close().catch(() => undefined);
       await billing.close();
       return finished;

@@ -3,14 +3,12 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { CallToolRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { allTools } from "../tools/index.js";
 import { AuditLog } from "./audit-log.js";
 import type { Config } from "./config.js";
 import { ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "./confirmation-gate.js";
-import { DirectCalls } from "./direct-calls.js";
-import type { ToolHandler } from "./direct-calls.js";
 import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
@@ -42,8 +40,6 @@ export interface BillingServerOptions {
 
 export interface BillingServer {
   server: McpServer;
-  /** The read tools' calls, answerable without the SDK's protocol layer (src/direct-calls.ts). */
-  direct: DirectCalls;
   viam: ViamConnection;
   latitude: LatitudeClient;
   /** Tool calls running now. */
@@ -130,7 +126,6 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const latitude = new LatitudeClient(config, logger);
   const audit = new AuditLog(config.auditLogPath, config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
   const gate = new ConfirmationGate({ audit, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
-  const direct = new DirectCalls(server);
 
   if (!allowWrites) {
     const disabled = new Set(allTools.filter((t) => t.access === "write").map((t) => t.name));
@@ -147,76 +142,69 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
     assertConsistent(tool);
     const write = tool.access === "write";
     if (write && !allowWrites) continue;
-    const handler: ToolHandler = async (args, extra) => {
-      if (calls.draining) {
-        return { content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }], isError: true };
-      }
-      const timeout = typeof args.timeout === "number" ? args.timeout : undefined;
-      const timeoutMs = timeout ? timeout * 1000 : config.defaultTimeoutMs;
-      const done = calls.start(timeoutMs);
-      const context: ToolContext = {
-        config,
-        viam,
-        latitude,
-        logger,
-        signal: extra.signal,
-        timeoutMs,
-        progress: progressReporter(extra, logger),
-        // Reads this context's own signal: the write gate runs a confirmed write with a copy
-        // whose signal the client cannot abort.
-        rpc(what) {
-          return { what, timeoutMs: this.timeoutMs, signal: this.signal, retryable: tool.access === "read" };
-        },
-        orgId(given) {
-          const orgId = given ?? config.defaultOrgId;
-          if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");
-          return orgId;
-        },
-        latitudeProject(given) {
-          const project = given ?? config.defaultLatitudeProject;
-          if (!project) throw new ToolError("project is required: pass project (a Latitude.sh project id or slug), or set LATITUDESH_PROJECT for a default.");
-          return project;
-        },
-      };
-      try {
-        const result =
-          tool.access === "write"
-            ? await gate.handle(tool, args, context, elicitationAsker(server.server, extra))
-            : await tool.run(args as never, context);
-        const sandbox = result.sandbox ?? isSandbox(tool, config);
-        // Keys in the order the SDK's CallToolResult parse writes them, so that both paths
-        // (src/direct-calls.ts) send the same bytes.
-        return {
-          content: [{ type: "text", text: sandbox ? `${SANDBOX_NOTICE}\n${result.text}` : result.text }, ...(result.content ?? [])],
-          structuredContent: { ...result.structured, sandbox },
-        };
-      } catch (err) {
-        return { content: [{ type: "text", text: errorMessage(tool, err, logger) }], isError: true };
-      } finally {
-        done();
-      }
-    };
-    const inputShape = toolInputShape(tool);
     server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: inputShape,
+        inputSchema: toolInputShape(tool),
         ...(outputSchemas ? { outputSchema: { ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField } } : {}),
         annotations: { title: tool.title, readOnlyHint: !write, ...tool.annotations },
       },
-      handler,
+      async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+        if (calls.draining) {
+          return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
+        }
+        const timeout = typeof args.timeout === "number" ? args.timeout : undefined;
+        const timeoutMs = timeout ? timeout * 1000 : config.defaultTimeoutMs;
+        const done = calls.start(timeoutMs);
+        const context: ToolContext = {
+          config,
+          viam,
+          latitude,
+          logger,
+          signal: extra.signal,
+          timeoutMs,
+          progress: progressReporter(extra, logger),
+          // Reads this context's own signal: the write gate runs a confirmed write with a copy
+          // whose signal the client cannot abort.
+          rpc(what) {
+            return { what, timeoutMs: this.timeoutMs, signal: this.signal, retryable: tool.access === "read" };
+          },
+          orgId(given) {
+            const orgId = given ?? config.defaultOrgId;
+            if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");
+            return orgId;
+          },
+          latitudeProject(given) {
+            const project = given ?? config.defaultLatitudeProject;
+            if (!project) throw new ToolError("project is required: pass project (a Latitude.sh project id or slug), or set LATITUDESH_PROJECT for a default.");
+            return project;
+          },
+        };
+        try {
+          const result =
+            tool.access === "write"
+              ? await gate.handle(tool, args, context, elicitationAsker(server.server, extra))
+              : await tool.run(args as never, context);
+          const sandbox = result.sandbox ?? isSandbox(tool, config);
+          return {
+            structuredContent: { ...result.structured, sandbox },
+            content: [{ type: "text", text: sandbox ? `${SANDBOX_NOTICE}\n${result.text}` : result.text }, ...(result.content ?? [])],
+          };
+        } catch (err) {
+          return { isError: true, content: [{ type: "text", text: errorMessage(tool, err, logger) }] };
+        } finally {
+          done();
+        }
+      },
     );
-    // Writes ask the human (elicitation) through the SDK: they always take its path.
-    if (!write) direct.add(tool.name, z.object(inputShape), handler);
   }
   // The resources are the PDF tool's other face (and point to it when too large): served with it.
   if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
   registerPrompts(server, config, new Set(tools.map((t) => t.name)));
   return {
     server,
-    direct,
     viam,
     latitude,
     get inFlight() {

@@ -125,7 +125,25 @@ export class StdioFront {
       return;
     }
     if (isRequest && method === "ping") return this.reply(id, {});
+    if (isRequest && method === "tools/call") {
+      const refusal = this.argumentsRefusal(message.params);
+      if (refusal) return this.reply(id, { content: [{ type: "text", text: refusal }], isError: true });
+    }
     this.forward(message);
+  }
+
+  /**
+   * Arguments that are not a JSON object would reach the SDK's request parse, which answers
+   * with a JSON-RPC internal error carrying a zod issue dump; a model is better served by a
+   * tool error that says what to send.
+   */
+  private argumentsRefusal(params: unknown): string | undefined {
+    if (!isRecord(params) || params.arguments === undefined || isRecord(params.arguments)) return undefined;
+    const tool = this.options.tools.find((t) => t.name === params.name);
+    if (!tool) return undefined;
+    const got = params.arguments === null ? "null" : Array.isArray(params.arguments) ? "an array" : `a ${typeof params.arguments}`;
+    const fields = Object.keys((tool.inputSchema.properties ?? {}) as object);
+    return `Invalid arguments for tool ${tool.name}: arguments must be a JSON object of the tool's fields (${fields.join(", ") || "none"}), not ${got}.`;
   }
 
   private initializeResult(requested: string) {

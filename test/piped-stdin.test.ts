@@ -31,3 +31,37 @@ describe("requests piped in before stdin closes", () => {
     }
   });
 });
+
+describe("arguments that are not a JSON object", () => {
+  it("get a tool error naming the fields to send, and the server keeps serving", async () => {
+    const child = spawn(process.execPath, [SERVER_ENTRY], {
+      env: { PATH: process.env.PATH ?? "", HOME: mkdtempSync(join(tmpdir(), "billing-mcp-pipe-")) },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const call = (id: number, name: string, args: unknown) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+    const lines = [
+      { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "pipe", version: "0" } } },
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      call(2, "viam_get_current_month_usage", "org-acme"),
+      call(3, "viam_get_current_month_usage", ["org-acme"]),
+      call(4, "viam_get_current_month_usage", null),
+      call(5, "viam_get_current_month_usage", { org_id: "org-acme" }),
+    ];
+    child.stdin.end(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    type Answer = { id: number; error?: unknown; result?: { isError?: boolean; content?: { text: string }[] } };
+    const answers = new Map(out.trim().split("\n").map((l) => JSON.parse(l) as Answer).map((a) => [a.id, a]));
+    for (const [id, got] of [[2, "a string"], [3, "an array"], [4, "null"]] as const) {
+      const answer = answers.get(id);
+      expect(answer?.error, JSON.stringify(answer)).toBeUndefined();
+      expect(answer?.result?.isError).toBe(true);
+      expect(answer?.result?.content?.[0]?.text).toBe(
+        `Invalid arguments for tool viam_get_current_month_usage: arguments must be a JSON object of the tool's fields (org_id, timeout), not ${got}.`,
+      );
+    }
+    expect(answers.get(5)?.result?.isError, JSON.stringify(answers.get(5))).toBeFalsy();
+  });
+});

@@ -6,22 +6,28 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SERVER_ENTRY } from "./harness.js";
 
+/** Start the server (sandbox mode), write `lines` and close its stdin; its exit code and stdout. */
+async function pipeThrough(lines: object[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    env: { PATH: process.env.PATH ?? "", HOME: mkdtempSync(join(tmpdir(), "billing-mcp-pipe-")) },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdin.end(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, out };
+}
+
 describe("requests piped in before stdin closes", () => {
   it("are all answered before the server exits 0", async () => {
-    const child = spawn(process.execPath, [SERVER_ENTRY], {
-      env: { PATH: process.env.PATH ?? "", HOME: mkdtempSync(join(tmpdir(), "billing-mcp-pipe-")) },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const lines = [
       { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "pipe", version: "0" } } },
       { jsonrpc: "2.0", method: "notifications/initialized" },
       { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "viam_get_available_billing_tiers", arguments: {} } },
       { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "viam_get_current_month_usage", arguments: { org_id: "org-acme" } } },
     ];
-    child.stdin.end(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { code, out } = await pipeThrough(lines);
     expect(code).toBe(0);
     const answers = out.trim().split("\n").map((l) => JSON.parse(l) as { id: number; result?: { isError?: boolean; content?: { text: string }[] } });
     for (const id of [2, 3]) {
@@ -34,12 +40,6 @@ describe("requests piped in before stdin closes", () => {
 
 describe("arguments that are not a JSON object", () => {
   it("get a tool error naming the fields to send, and the server keeps serving", async () => {
-    const child = spawn(process.execPath, [SERVER_ENTRY], {
-      env: { PATH: process.env.PATH ?? "", HOME: mkdtempSync(join(tmpdir(), "billing-mcp-pipe-")) },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const call = (id: number, name: string, args: unknown) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
     const lines = [
       { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "pipe", version: "0" } } },
@@ -49,8 +49,7 @@ describe("arguments that are not a JSON object", () => {
       call(4, "viam_get_current_month_usage", null),
       call(5, "viam_get_current_month_usage", { org_id: "org-acme" }),
     ];
-    child.stdin.end(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { code, out } = await pipeThrough(lines);
     expect(code).toBe(0);
     type Answer = { id: number; error?: unknown; result?: { isError?: boolean; content?: { text: string }[] } };
     const answers = new Map(out.trim().split("\n").map((l) => JSON.parse(l) as Answer).map((a) => [a.id, a]));

@@ -105,7 +105,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     abortableDelay(ms, signal, () => aborted.set(rpc, (aborted.get(rpc) ?? 0) + 1));
   const liveTokens = new Set<string>();
   const expiredTokens = new Set<string>();
-  const faults: SandboxFaults = {
+  const noFaults = (): Omit<SandboxFaults, "expireTokens" | "reset"> => ({
     delayMs: 0,
     authDelayMs: 0,
     authUnavailableNext: 0,
@@ -115,22 +115,15 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     cutPdfStreamAfterChunks: null,
     dropPdfConnectionAfterBytes: null,
     pdfHttpStatus: null,
+  });
+  const faults: SandboxFaults = {
+    ...noFaults(),
     expireTokens() {
       for (const t of liveTokens) expiredTokens.add(t);
       liveTokens.clear();
     },
     reset() {
-      Object.assign(faults, {
-        delayMs: 0,
-        authDelayMs: 0,
-        authUnavailableNext: 0,
-        pdfChunkDelayMs: 0,
-        unavailableNext: 0,
-        resourceExhaustedNext: 0,
-        cutPdfStreamAfterChunks: null,
-        dropPdfConnectionAfterBytes: null,
-        pdfHttpStatus: null,
-      });
+      Object.assign(faults, noFaults());
     },
   };
 

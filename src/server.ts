@@ -105,6 +105,19 @@ export function toolInputShape(tool: ToolDefinition): z.ZodRawShape {
   return { ...tool.input, ...(tool.access === "write" ? confirmationFields : {}), timeout: timeoutField };
 }
 
+/**
+ * The arguments schema a tool is served with. Unknown keys are refused, not dropped: a model
+ * that sends `unpaid: true` or `currency: "EUR"` must learn the tool ignores it, rather than
+ * get an answer (or a charge) it believes honours it.
+ */
+export function toolInputSchema(tool: ToolDefinition): z.ZodObject {
+  const shape = toolInputShape(tool);
+  const fields = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === "unrecognized_keys" ? `unknown argument${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}: ${tool.name} takes ${fields}` : undefined),
+  });
+}
+
 /** Check, as the github MCP server does, that a tool's declared access and hints agree. */
 function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "read" && tool.annotations.destructiveHint) throw new Error(`${tool.name}: a read tool cannot be destructive`);
@@ -147,7 +160,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: toolInputShape(tool),
+        inputSchema: toolInputSchema(tool),
         ...(outputSchemas ? { outputSchema: { ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField } } : {}),
         annotations: { title: tool.title, readOnlyHint: !write, ...tool.annotations },
       },

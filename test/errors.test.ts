@@ -35,6 +35,15 @@ describe("tool errors", () => {
     await expectServing();
   });
 
+  it("an argument the tool does not take is refused, naming the ones it does, and nothing is fetched", async () => {
+    const before = sandbox.calls.get("GetInvoicesSummary") ?? 0;
+    const result = await call(server.client, "viam_get_invoices_summary", { org_id: "org-acme", unpaid: true });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('unknown argument "unpaid": viam_get_invoices_summary takes org_id, status, limit, timeout');
+    expect(sandbox.calls.get("GetInvoicesSummary") ?? 0).toBe(before);
+    await expectServing();
+  });
+
   it("missing org_id without VIAM_ORG_ID says how to fix it", async () => {
     const result = await call(server.client, "viam_get_invoices_summary");
     expect(result.isError).toBe(true);

@@ -31,9 +31,30 @@ export function asRpcFailure(err: unknown): RpcFailure | undefined {
 
 const CREDENTIAL_VARS = "VIAM_API_KEY_ID and VIAM_API_KEY";
 
+/**
+ * The message of a TLS certificate check that failed on our side (Node's codes such as
+ * DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID), in the error
+ * or its causes. connect reports it as INTERNAL with the bare message, which would read as if
+ * Viam had said it.
+ */
+function certificateProblem(err: unknown): string | undefined {
+  for (let e = err, depth = 0; typeof e === "object" && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && /CERT|SELF_SIGNED|ERR_TLS/.test(code)) return typeof message === "string" ? message : code;
+  }
+  return undefined;
+}
+
 /** Describe an upstream Viam failure; `what` names the request, e.g. `usage for org "org-1"`. */
 export function describeViamFailure(err: unknown, what: string, timeoutMs: number): ToolError {
   if (err instanceof ToolError) return err;
+  const certificate = certificateProblem(err);
+  if (certificate) {
+    return new ToolError(
+      `Could not verify the TLS certificate of VIAM_SERVICE_HOST for ${what} (${redact(certificate)}); nothing was sent. Check VIAM_SERVICE_HOST; behind a proxy that intercepts TLS, trust its CA with NODE_EXTRA_CA_CERTS.`,
+      Code.Unavailable,
+    );
+  }
   const failure = asRpcFailure(err);
   if (!failure) {
     return new ToolError(`Viam request for ${what} failed: ${redact(errorText(err))}. Check VIAM_SERVICE_HOST and the network, then retry.`);

@@ -60,3 +60,23 @@ describe("over HTTPS", () => {
     }
   });
 });
+
+describe("over HTTPS with a certificate the server does not trust", () => {
+  it("refuses to talk: the call is an error, nothing is sent past the handshake, and no PDF is written", async () => {
+    const untrusting = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_DOWNLOAD_DIR: downloadDir }));
+    try {
+      const before = sandbox.calls.get("GetAvailableBillingTiers") ?? 0;
+      const tiers = await call(untrusting.client, "viam_get_available_billing_tiers", { timeout: 5 });
+      expect(tiers.isError).toBe(true);
+      expect(sandbox.calls.get("GetAvailableBillingTiers") ?? 0).toBe(before);
+      const pdf = await call(untrusting.client, "viam_get_invoice_pdf", { invoice_id: LARGE_INVOICE_ID, dest: "untrusted.pdf", timeout: 5 });
+      expect(pdf.isError).toBe(true);
+      expect(() => readFileSync(join(downloadDir, "untrusted.pdf"))).toThrow();
+      for (const result of [tiers, pdf]) {
+        expect(textOf(result)).toMatch(/^Could not verify the TLS certificate of VIAM_SERVICE_HOST for .* \(self-signed certificate\); nothing was sent\. .*NODE_EXTRA_CA_CERTS/);
+      }
+    } finally {
+      await untrusting.close();
+    }
+  });
+});

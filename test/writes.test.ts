@@ -146,7 +146,7 @@ describe("writes enabled", () => {
     const byName = new Map(tools.map((t) => [t.name, t]));
     for (const name of WRITE_TOOLS) {
       const hints = byName.get(name)?.annotations;
-      // tools/list leaves out hints equal to MCP's defaults (false, true, false, true).
+      // A write tool states all four hints, whatever MCP's defaults.
       expect(hints?.readOnlyHint, name).toBe(false);
       expect(hints?.openWorldHint, name).toBe(true);
       expect(hints?.destructiveHint, name).toBe(name.includes("charge"));

@@ -201,8 +201,13 @@ class HttpExchange {
   async responseHead(): Promise<ResponseHead> {
     for (;;) {
       const end = this.inbox.subarray(this.inboxStart, this.inboxEnd).indexOf(HEAD_END);
+      // The limit holds however the bytes arrive: a complete head is measured too (one that
+      // came in a single read used to pass at any size), and an incomplete one only once it
+      // is sure to exceed it (its last bytes may be the start of the final CRLFCRLF).
+      if (end > MAX_HEAD_BYTES || (end < 0 && this.inboxEnd - this.inboxStart > MAX_HEAD_BYTES + HEAD_END.length - 1)) {
+        throw new ConnectError("protocol error: response head too large", Code.Internal);
+      }
       if (end < 0) {
-        if (this.inboxEnd - this.inboxStart > MAX_HEAD_BYTES) throw new ConnectError("protocol error: response head too large", Code.Internal);
         if (!(await this.waitForInput())) throw new ConnectError("the connection closed before the response began", Code.Unavailable);
         continue;
       }
@@ -330,10 +335,11 @@ class HttpExchange {
   /** One CRLF-terminated line from the inbox (without the CRLF), or undefined if it has not all arrived. */
   private takeLine(): string | undefined {
     const end = this.inbox.subarray(this.inboxStart, this.inboxEnd).indexOf(CRLF);
-    if (end < 0) {
-      if (this.inboxEnd - this.inboxStart > MAX_CHUNK_LINE_BYTES) throw new ConnectError("protocol error: chunk line too long", Code.Internal);
-      return undefined;
+    // As for the head: a complete line is measured too, an incomplete one once it must exceed the limit.
+    if (end > MAX_CHUNK_LINE_BYTES || (end < 0 && this.inboxEnd - this.inboxStart > MAX_CHUNK_LINE_BYTES + CRLF.length - 1)) {
+      throw new ConnectError("protocol error: chunk line too long", Code.Internal);
     }
+    if (end < 0) return undefined;
     const line = this.inbox.toString("latin1", this.inboxStart, this.inboxStart + end);
     this.inboxStart += end + CRLF.length;
     return line;

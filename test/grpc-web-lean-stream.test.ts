@@ -407,11 +407,13 @@ const malformed: Malformed[] = [
   { name: "an HTTP/2 status line", bytes: bytesOf("HTTP/2 200\r\n\r\n"), end: false, code: Code.Unknown, message: /not an HTTP\/1\.1 response/ },
   { name: "binary garbage instead of a head", bytes: Buffer.concat([Buffer.from([0, 0, 0, 0, 5, 0x80]), bytesOf("\r\n\r\n")]), end: false, code: Code.Unknown },
   { name: "a head over 16 KiB, never ending", bytes: bytesOf("HTTP/1.1 200 OK\r\n", `X-Pad: ${"a".repeat(17 * 1024)}`), end: false, code: Code.Internal, message: /head too large/ },
+  { name: "a complete head over 16 KiB", bytes: bytesOf("HTTP/1.1 200 OK\r\n", `X-Pad: ${"a".repeat(17 * 1024)}\r\n\r\n`), end: false, code: Code.Internal, message: /head too large/ },
   { name: "a chunk size that is not hex", bytes: bytesOf(HEAD_CHUNKED, "zz\r\n"), end: false, code: Code.Internal, message: /bad chunk size/ },
   { name: "a negative chunk size", bytes: bytesOf(HEAD_CHUNKED, "-5\r\n"), end: false, code: Code.Internal, message: /bad chunk size/ },
   { name: "a chunk size of nine hex digits", bytes: bytesOf(HEAD_CHUNKED, "100000000\r\n"), end: false, code: Code.Internal, message: /bad chunk size/ },
   { name: "an empty chunk-size line", bytes: bytesOf(HEAD_CHUNKED, "\r\n"), end: false, code: Code.Internal, message: /bad chunk size/ },
   { name: "a chunk-size line over the limit, never ending", bytes: bytesOf(HEAD_CHUNKED, `5;${"e".repeat(2000)}`), end: false, code: Code.Internal, message: /chunk line too long/ },
+  { name: "a complete chunk-size line over the limit", bytes: bytesOf(HEAD_CHUNKED, `5;${"e".repeat(2000)}\r\n`), end: false, code: Code.Internal, message: /chunk line too long/ },
   { name: "a chunk not followed by CRLF", bytes: Buffer.concat([bytesOf(HEAD_CHUNKED, "5\r\n"), M1.subarray(0, 5), bytesOf("XY")]), end: false, code: Code.Internal, message: /bad chunk terminator/ },
   { name: "a frame length above the message cap", bytes: Buffer.concat([bytesOf(HEAD_CLOSE), Buffer.from([0, 0x10, 0, 0, 1])]), end: false, code: Code.ResourceExhausted },
   { name: "a frame length of 4 GiB - 1", bytes: Buffer.concat([bytesOf(HEAD_CHUNKED, "5\r\n"), Buffer.from([0, 0xff, 0xff, 0xff, 0xff])]), end: false, code: Code.ResourceExhausted },
@@ -458,6 +460,36 @@ describe("malformed responses", () => {
       }
     });
   }
+
+  it("applies the 16 KiB head and 1 KiB chunk-line limits by length alone, however the bytes are cut (fast-check, 60 runs)", { timeout: 20_000 }, async () => {
+    // Around each limit, by a few bytes: at or under it the response is read, over it refused;
+    // the cut points (one read or many, a cut inside the final CRLF) must not change that.
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.integer({ min: -4, max: 4 }), fc.array(fc.nat({ max: 20_000 }), { maxLength: 6 }), async (inHead, over, cuts) => {
+        for (const c of connections) c.socket.destroy();
+        connections = [];
+        let bytes: Buffer;
+        const limit = inHead ? 16 * 1024 : 1024;
+        if (inHead) {
+          const start = `HTTP/1.1 200 OK\r\nContent-Type: application/grpc-web+proto\r\nContent-Length: ${OK_BODY.length}\r\nX-Pad: `;
+          bytes = Buffer.concat([bytesOf(start, "p".repeat(limit + over - start.length), "\r\n\r\n"), OK_BODY]);
+        } else {
+          const start = `${OK_BODY.length.toString(16)};x=`;
+          bytes = Buffer.concat([bytesOf(HEAD_CHUNKED, start, "e".repeat(limit + over - start.length), "\r\n"), OK_BODY, bytesOf("\r\n0\r\n\r\n")]);
+        }
+        responder = answer(bytes, { cuts });
+        const outcome = await run();
+        if (over <= 0) {
+          expect(outcome.error).toBeUndefined();
+          expect(outcome.chunks).toEqual([payload(12)]);
+        } else {
+          expectConnectError(outcome, Code.Internal, inHead ? /head too large/ : /chunk line too long/);
+        }
+        await expectServerSocketClosed();
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
 
   it("refuses a frame length above the cap without allocating it", { timeout: BOUND_MS }, async () => {
     // The reader allocates its buffers with Buffer.allocUnsafe; a 2 GiB frame must not reach it.

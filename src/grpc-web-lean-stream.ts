@@ -81,7 +81,9 @@ export async function streamBorrowingMessages<I extends Message<I>, O extends Me
     return { stream: true, service, method, header: head.headers, trailer, message: readMessages(exchange, method, foundStatus, head.headers, trailer) };
   } catch (err) {
     exchange.close();
-    throw err;
+    // As connect's own transports do: every failure is a ConnectError (here a grpc-message
+    // that is not valid percent-encoding made decodeURIComponent throw a URIError).
+    throw ConnectError.from(err, Code.Internal);
   }
 }
 
@@ -117,6 +119,11 @@ async function* readMessages<I extends Message<I>, O extends Message<O>>(
       if ((frame.flags & COMPRESSED_FLAG) === COMPRESSED_FLAG) throw new ConnectError("protocol error: received unsupported compressed output", Code.Internal);
       yield method.O.fromBinary(frame.data);
     }
+  } catch (err) {
+    // Like connect's "parse binary" errors: a message protobuf cannot decode (RangeError), a
+    // trailer field Headers refuses (TypeError), a grpc-message that is not valid
+    // percent-encoding (URIError) end the call with a ConnectError, not a bare Error.
+    throw ConnectError.from(err, Code.Internal);
   } finally {
     exchange.close();
   }

@@ -161,6 +161,12 @@ class HttpExchange {
   /** The server closed its side: what is in the inbox is all there will be. */
   private inputEnded = false;
   private failure: ConnectError | undefined;
+  /**
+   * The caller's cancellation or the deadline. Unlike a network error, it also stops the
+   * delivery of bytes already received: waitForInput() alone would notice it only when the
+   * inbox ran dry, so a response already buffered was still delivered, trailer and all.
+   */
+  private stopped: ConnectError | undefined;
   private wakeReader: (() => void) | undefined;
   private readonly deadlineTimer: NodeJS.Timeout | undefined;
   private readonly onAbort: () => void;
@@ -188,11 +194,11 @@ class HttpExchange {
     this.socket.on("close", () => this.endOfInput());
     this.socket.write(requestBytes(url, header, body));
 
-    this.onAbort = () => this.fail(new ConnectError("the operation was aborted", Code.Canceled));
+    this.onAbort = () => this.stop(new ConnectError("the operation was aborted", Code.Canceled));
     if (signal?.aborted) this.onAbort();
     else signal?.addEventListener("abort", this.onAbort, { once: true });
     this.deadlineTimer =
-      timeoutMs === undefined ? undefined : setTimeout(() => this.fail(new ConnectError(`the deadline of ${timeoutMs} ms passed`, Code.DeadlineExceeded)), timeoutMs);
+      timeoutMs === undefined ? undefined : setTimeout(() => this.stop(new ConnectError(`the deadline of ${timeoutMs} ms passed`, Code.DeadlineExceeded)), timeoutMs);
   }
 
   /** Ends the exchange (idempotent): the connection is destroyed, timers and listeners removed. */
@@ -245,6 +251,9 @@ class HttpExchange {
    * next call), or undefined at the clean end of the body.
    */
   async nextFrame(): Promise<{ flags: number; data: Uint8Array } | undefined> {
+    // Like connect-web, whose aborted fetch body drops what it had buffered: no message (and
+    // no trailer, i.e. no success) after a cancellation or a deadline.
+    if (this.stopped) throw this.stopped;
     const headerBytes = await this.fillFrame(0, FRAME_HEADER_BYTES);
     if (headerBytes === 0) return undefined;
     if (headerBytes < FRAME_HEADER_BYTES) throw truncated();
@@ -396,6 +405,11 @@ class HttpExchange {
   private endOfInput(): void {
     this.inputEnded = true;
     this.wake();
+  }
+
+  private stop(error: ConnectError): void {
+    this.stopped ??= error;
+    this.fail(error);
   }
 
   private fail(error: ConnectError): void {

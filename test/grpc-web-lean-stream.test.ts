@@ -577,6 +577,24 @@ describe("cancellation and deadlines", () => {
     await expectServerSocketClosed();
   });
 
+  it("ends with Canceled even when the rest of the response is already buffered", { timeout: BOUND_MS }, async () => {
+    // The whole response arrives at once; the consumer aborts after the first message. Like
+    // connect-web (whose aborted fetch body drops what it buffered), nothing more is delivered
+    // and the call does not end as a success.
+    const body = Buffer.concat([M1, messageFrame(payload(4)), OK_TRAILER]);
+    responder = answer(response({ body, framing: "length" }));
+    const controller = new AbortController();
+    const outcome = await run({
+      signal: controller.signal,
+      onChunk: async () => {
+        await sleep(50); // the rest has arrived by now
+        controller.abort();
+      },
+    });
+    expect(outcome.chunks).toHaveLength(1);
+    expectConnectError(outcome, Code.Canceled);
+  });
+
   it("fails at once with Canceled for a signal aborted before the call, leaving no timer behind", { timeout: BOUND_MS }, async () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
     responder = answer(response({ body: OK_BODY, framing: "length" }));
@@ -614,6 +632,13 @@ describe("cancellation and deadlines", () => {
       expectConnectError(await run({ timeoutMs: 100 }), Code.DeadlineExceeded);
       await expectServerSocketClosed();
     }
+  });
+
+  it("ends with DeadlineExceeded when the deadline passes while the consumer is slow, even with the response buffered", { timeout: BOUND_MS }, async () => {
+    responder = answer(response({ body: Buffer.concat([M1, messageFrame(payload(4)), OK_TRAILER]), framing: "chunked" }));
+    const outcome = await run({ timeoutMs: 100, onChunk: () => sleep(250) });
+    expect(outcome.chunks).toHaveLength(1);
+    expectConnectError(outcome, Code.DeadlineExceeded);
   });
 
   it("closes the connection when the consumer stops iterating early", { timeout: BOUND_MS }, async () => {

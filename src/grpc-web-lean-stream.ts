@@ -81,7 +81,9 @@ export async function streamBorrowingMessages<I extends Message<I>, O extends Me
     return { stream: true, service, method, header: head.headers, trailer, message: readMessages(exchange, method, foundStatus, head.headers, trailer) };
   } catch (err) {
     exchange.close();
-    throw err;
+    // As connect's own transports do: every failure is a ConnectError (here a grpc-message
+    // that is not valid percent-encoding made decodeURIComponent throw a URIError).
+    throw ConnectError.from(err, Code.Internal);
   }
 }
 
@@ -117,6 +119,11 @@ async function* readMessages<I extends Message<I>, O extends Message<O>>(
       if ((frame.flags & COMPRESSED_FLAG) === COMPRESSED_FLAG) throw new ConnectError("protocol error: received unsupported compressed output", Code.Internal);
       yield method.O.fromBinary(frame.data);
     }
+  } catch (err) {
+    // Like connect's "parse binary" errors: a message protobuf cannot decode (RangeError), a
+    // trailer field Headers refuses (TypeError), a grpc-message that is not valid
+    // percent-encoding (URIError) end the call with a ConnectError, not a bare Error.
+    throw ConnectError.from(err, Code.Internal);
   } finally {
     exchange.close();
   }
@@ -154,6 +161,12 @@ class HttpExchange {
   /** The server closed its side: what is in the inbox is all there will be. */
   private inputEnded = false;
   private failure: ConnectError | undefined;
+  /**
+   * The caller's cancellation or the deadline. Unlike a network error, it also stops the
+   * delivery of bytes already received: waitForInput() alone would notice it only when the
+   * inbox ran dry, so a response already buffered was still delivered, trailer and all.
+   */
+  private stopped: ConnectError | undefined;
   private wakeReader: (() => void) | undefined;
   private readonly deadlineTimer: NodeJS.Timeout | undefined;
   private readonly onAbort: () => void;
@@ -181,11 +194,11 @@ class HttpExchange {
     this.socket.on("close", () => this.endOfInput());
     this.socket.write(requestBytes(url, header, body));
 
-    this.onAbort = () => this.fail(new ConnectError("the operation was aborted", Code.Canceled));
+    this.onAbort = () => this.stop(new ConnectError("the operation was aborted", Code.Canceled));
     if (signal?.aborted) this.onAbort();
     else signal?.addEventListener("abort", this.onAbort, { once: true });
     this.deadlineTimer =
-      timeoutMs === undefined ? undefined : setTimeout(() => this.fail(new ConnectError(`the deadline of ${timeoutMs} ms passed`, Code.DeadlineExceeded)), timeoutMs);
+      timeoutMs === undefined ? undefined : setTimeout(() => this.stop(new ConnectError(`the deadline of ${timeoutMs} ms passed`, Code.DeadlineExceeded)), timeoutMs);
   }
 
   /** Ends the exchange (idempotent): the connection is destroyed, timers and listeners removed. */
@@ -201,8 +214,13 @@ class HttpExchange {
   async responseHead(): Promise<ResponseHead> {
     for (;;) {
       const end = this.inbox.subarray(this.inboxStart, this.inboxEnd).indexOf(HEAD_END);
+      // The limit holds however the bytes arrive: a complete head is measured too (one that
+      // came in a single read used to pass at any size), and an incomplete one only once it
+      // is sure to exceed it (its last bytes may be the start of the final CRLFCRLF).
+      if (end > MAX_HEAD_BYTES || (end < 0 && this.inboxEnd - this.inboxStart > MAX_HEAD_BYTES + HEAD_END.length - 1)) {
+        throw new ConnectError("protocol error: response head too large", Code.Internal);
+      }
       if (end < 0) {
-        if (this.inboxEnd - this.inboxStart > MAX_HEAD_BYTES) throw new ConnectError("protocol error: response head too large", Code.Internal);
         if (!(await this.waitForInput())) throw new ConnectError("the connection closed before the response began", Code.Unavailable);
         continue;
       }
@@ -233,6 +251,9 @@ class HttpExchange {
    * next call), or undefined at the clean end of the body.
    */
   async nextFrame(): Promise<{ flags: number; data: Uint8Array } | undefined> {
+    // Like connect-web, whose aborted fetch body drops what it had buffered: no message (and
+    // no trailer, i.e. no success) after a cancellation or a deadline.
+    if (this.stopped) throw this.stopped;
     const headerBytes = await this.fillFrame(0, FRAME_HEADER_BYTES);
     if (headerBytes === 0) return undefined;
     if (headerBytes < FRAME_HEADER_BYTES) throw truncated();
@@ -330,10 +351,11 @@ class HttpExchange {
   /** One CRLF-terminated line from the inbox (without the CRLF), or undefined if it has not all arrived. */
   private takeLine(): string | undefined {
     const end = this.inbox.subarray(this.inboxStart, this.inboxEnd).indexOf(CRLF);
-    if (end < 0) {
-      if (this.inboxEnd - this.inboxStart > MAX_CHUNK_LINE_BYTES) throw new ConnectError("protocol error: chunk line too long", Code.Internal);
-      return undefined;
+    // As for the head: a complete line is measured too, an incomplete one once it must exceed the limit.
+    if (end > MAX_CHUNK_LINE_BYTES || (end < 0 && this.inboxEnd - this.inboxStart > MAX_CHUNK_LINE_BYTES + CRLF.length - 1)) {
+      throw new ConnectError("protocol error: chunk line too long", Code.Internal);
     }
+    if (end < 0) return undefined;
     const line = this.inbox.toString("latin1", this.inboxStart, this.inboxStart + end);
     this.inboxStart += end + CRLF.length;
     return line;
@@ -383,6 +405,11 @@ class HttpExchange {
   private endOfInput(): void {
     this.inputEnded = true;
     this.wake();
+  }
+
+  private stop(error: ConnectError): void {
+    this.stopped ??= error;
+    this.fail(error);
   }
 
   private fail(error: ConnectError): void {

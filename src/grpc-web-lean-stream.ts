@@ -28,8 +28,12 @@ const INBOX_BYTES = INBOX_HIGH_WATER_BYTES + READ_BUFFER_BYTES;
 const FRAME_HEADER_BYTES = 5;
 /** A frame buffer this large holds the 64 KiB chunks Viam and the sandbox send; it grows for larger ones. */
 const INITIAL_FRAME_BYTES = 128 * 1024;
-/** Refuse a single message larger than this (a garbled length must not allocate gigabytes). */
-const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/**
+ * Refuse a single message larger than this: its buffer is allocated when the frame header
+ * arrives, so a garbled or hostile length must not cost more. Viam sends 64 KiB chunks; gRPC's
+ * own default limit is 4 MiB.
+ */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Response head (status line and headers) size limit, as in Node's own HTTP parser. */
 const MAX_HEAD_BYTES = 16 * 1024;
 /** Longest chunk-size line (with extensions) we accept in a chunked body. */

@@ -415,7 +415,7 @@ const malformed: Malformed[] = [
   { name: "a chunk-size line over the limit, never ending", bytes: bytesOf(HEAD_CHUNKED, `5;${"e".repeat(2000)}`), end: false, code: Code.Internal, message: /chunk line too long/ },
   { name: "a complete chunk-size line over the limit", bytes: bytesOf(HEAD_CHUNKED, `5;${"e".repeat(2000)}\r\n`), end: false, code: Code.Internal, message: /chunk line too long/ },
   { name: "a chunk not followed by CRLF", bytes: Buffer.concat([bytesOf(HEAD_CHUNKED, "5\r\n"), M1.subarray(0, 5), bytesOf("XY")]), end: false, code: Code.Internal, message: /bad chunk terminator/ },
-  { name: "a frame length above the message cap", bytes: Buffer.concat([bytesOf(HEAD_CLOSE), Buffer.from([0, 0x10, 0, 0, 1])]), end: false, code: Code.ResourceExhausted },
+  { name: "a frame length above the message cap (16 MiB + 1)", bytes: Buffer.concat([bytesOf(HEAD_CLOSE), Buffer.from([0, 0x01, 0, 0, 1])]), end: false, code: Code.ResourceExhausted },
   { name: "a frame length of 4 GiB - 1", bytes: Buffer.concat([bytesOf(HEAD_CHUNKED, "5\r\n"), Buffer.from([0, 0xff, 0xff, 0xff, 0xff])]), end: false, code: Code.ResourceExhausted },
   { name: "a compressed-flag frame", bytes: Buffer.concat([bytesOf(HEAD_CLOSE), frame(0x01, payload(4)), OK_TRAILER]), end: true, code: Code.Internal, message: /compressed/ },
   { name: "a message that is not protobuf", bytes: Buffer.concat([bytesOf(HEAD_CLOSE), frame(0, Buffer.from([0x0a, 0x7f, 1])), OK_TRAILER]), end: true, code: Code.Internal },

@@ -12,7 +12,8 @@ import { setFlagsFromString } from "node:v8";
 export const HEAP_FLAGS = [
   // The first fetch() compiles undici's HTTP parser (llhttp, WebAssembly) and V8 then
   // recompiles it with TurboFan in the background: about 25 MiB of peak RSS for a one-off
-  // compile. Liftoff's code parses our small responses as fast, as far as the bench can tell.
+  // compile. Viam calls no longer use fetch (src/viam-transport.ts), but Latitude.sh calls
+  // do. Liftoff's code parses our small responses as fast, as far as the bench can tell.
   "--liftoff-only",
   // Keep the young generation at its initial size (1 MiB per semi-space) instead of letting
   // it grow to 16: it otherwise holds up to 32 MiB of short-lived garbage per call burst.

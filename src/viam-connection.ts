@@ -39,8 +39,8 @@ const RETRY_MAX_ATTEMPTS = 5;
 
 export class ViamConnection {
   private session: Promise<Session> | undefined;
-  /** `session` once it has resolved: calls then use it without waiting (no timer, no listener). */
-  private ready: { pending: Promise<Session>; session: Session } | undefined;
+  /** What `session` resolved to, once it has (cleared with it): calls then use it without waiting (no timer, no listener). */
+  private ready: Session | undefined;
   private sandbox: Promise<ViamSandbox> | undefined;
   private hasSucceeded = false;
   /** Aborted on close: ends an authentication still under way. */
@@ -143,7 +143,7 @@ export class ViamConnection {
       const pending = this.connect(options.timeoutMs);
       let session: Session;
       try {
-        session = this.ready?.pending === pending ? this.ready.session : await waitFor(pending, deadline - Date.now(), options.signal);
+        session = this.ready && this.session === pending ? this.ready : await waitFor(pending, deadline - Date.now(), options.signal);
       } catch (err) {
         if (options.signal?.aborted) throw cancelled();
         // The login is safe to repeat, for reads and writes alike: nothing was sent yet.
@@ -187,7 +187,7 @@ export class ViamConnection {
       this.session = pending;
       pending.then(
         (session) => {
-          if (this.session === pending) this.ready = { pending, session };
+          if (this.session === pending) this.ready = session;
         },
         // A failed authentication is not cached: the next call tries again.
         () => {

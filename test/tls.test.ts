@@ -8,6 +8,10 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoicePdf, LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { pdfChunks } from "../src/sandbox/pdf.js";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
+import { describeViamFailure } from "../src/errors.js";
+import { streamBorrowingMessages } from "../src/grpc-web-lean-stream.js";
+import { BillingService, GetInvoicePdfRequest } from "../src/viam-proto.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { RunningServer, ViamSandbox } from "./harness.js";
 
@@ -78,5 +82,18 @@ describe("over HTTPS with a certificate the server does not trust", () => {
     } finally {
       await untrusting.close();
     }
+  });
+});
+
+describe("the PDF reader itself, against a certificate this process does not trust", () => {
+  it("fails with the TLS error as its cause, which reads as a certificate problem, not an outage", async () => {
+    // This test process has no NODE_EXTRA_CA_CERTS: the sandbox's certificate does not verify.
+    const request = new GetInvoicePdfRequest({ id: LARGE_INVOICE_ID, orgId: ORG.acme });
+    const failure = await streamBorrowingMessages(sandbox.url, BillingService, BillingService.methods.getInvoicePdf, undefined, 5_000, undefined, createAsyncIterable([request])).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeDefined();
+    expect(describeViamFailure(failure, "PDF of invoice", 5_000).message).toMatch(/^Could not verify the TLS certificate of VIAM_SERVICE_HOST for PDF of invoice \(self-signed certificate\)/);
   });
 });

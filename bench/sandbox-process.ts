@@ -5,7 +5,7 @@
 import { createInterface } from "node:readline";
 import { startViamSandbox } from "../src/sandbox/viam-sandbox.js";
 
-const sandbox = await startViamSandbox();
+const sandbox = await startViamSandbox(); // the system clock: the bench measures speed, not dates
 process.stdout.write(`${JSON.stringify({ url: sandbox.url, apiKeyId: sandbox.apiKeyId, apiKey: sandbox.apiKey })}\n`);
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {

@@ -3,6 +3,7 @@
 // confirmation tokens never reach it (callers pass only a fingerprint).
 import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { Clock } from "./clock.js";
 import { redact, ToolError } from "./errors.js";
 
 export type AuditOutcome =
@@ -34,11 +35,12 @@ export class AuditLog {
     readonly path: string,
     /** "sandbox" or the Viam host, so sandbox rehearsals are told apart from real charges. */
     private readonly target: string,
+    private readonly clock: Clock,
   ) {}
 
   /** Appends and fsyncs one line; a ToolError when the log cannot be written. */
   async append(entry: AuditEntry): Promise<void> {
-    const line = redact(JSON.stringify({ time: new Date().toISOString(), pid: process.pid, target: this.target, ...entry })) + "\n";
+    const line = redact(JSON.stringify({ time: this.clock().toISOString(), pid: process.pid, target: this.target, ...entry })) + "\n";
     try {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       const file = await open(this.path, "a", 0o600);

@@ -65,6 +65,8 @@ Environment:
                                    (default ~/Downloads/billing-mcp)
   BILLING_MCP_RESOURCE_MAX_BYTES   largest invoice PDF served as an MCP resource (default 5242880)
   BILLING_MCP_LOG_LEVEL            stderr log level: debug, info, warning, error (default info)
+  BILLING_MCP_NOW                  start the clock at this ISO instant (e.g. 2026-12-01T00:01:00Z);
+                                   for tests and demos of a given day (default: the system clock)
 `;
 
 const COMMANDS = ["serve", "tools", "call"] as const;

@@ -1,6 +1,8 @@
 // Configuration comes from the environment only; read once at start-up.
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { clockFromEnv } from "./clock.js";
+import type { Clock } from "./clock.js";
 import { registerSecret } from "./errors.js";
 
 export type ViamTarget =
@@ -30,6 +32,8 @@ export interface Config {
   maxChargeUsd: number;
   /** How long a confirmation token (and an elicitation prompt) stays valid. */
   confirmTtlMs: number;
+  /** "Now" for everything that depends on the date (BILLING_MCP_NOW pins its start). */
+  clock: Clock;
 }
 
 export const DEFAULT_VIAM_HOST = "https://app.viam.com";
@@ -72,6 +76,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditLogPath: resolve(nonEmpty(env.BILLING_MCP_AUDIT_LOG) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(homedir(), ".local", "state"), "billing-mcp", "audit.jsonl")),
     maxChargeUsd: positiveNumber(env, "BILLING_MCP_MAX_CHARGE", DEFAULT_MAX_CHARGE_USD),
     confirmTtlMs: positiveNumber(env, "BILLING_MCP_CONFIRM_TTL_SECONDS", DEFAULT_CONFIRM_TTL_SECONDS) * 1000,
+    clock: clockFromEnv(env.BILLING_MCP_NOW),
   };
 }
 

@@ -8,6 +8,7 @@ import { Code } from "@connectrpc/connect";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { z } from "zod";
 import type { AuditEntry, AuditLog } from "./audit-log.js";
+import type { Clock } from "./clock.js";
 import { ToolError } from "./errors.js";
 import { boundedText } from "./fields.js";
 import type { Logger } from "./logger.js";
@@ -78,7 +79,7 @@ export class ConfirmationTokens {
 
   constructor(
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
   ) {}
 
   issue(tool: string, args: string): { token: string; expiresAt: number } {
@@ -148,6 +149,7 @@ const UNCERTAIN = new Set<Code | undefined>([undefined, Code.DeadlineExceeded, C
 
 export interface GateOptions {
   audit: AuditLog;
+  clock: Clock;
   maxChargeUsd: number;
   ttlMs: number;
   logger: Logger;
@@ -157,7 +159,7 @@ export class ConfirmationGate {
   private readonly tokens: ConfirmationTokens;
 
   constructor(private readonly options: GateOptions) {
-    this.tokens = new ConfirmationTokens(options.ttlMs);
+    this.tokens = new ConfirmationTokens(options.ttlMs, () => options.clock().getTime());
   }
 
   /** Runs one call of a write tool; a refusal is a ToolError, audited first. `ask` is set when the client can be asked directly. */

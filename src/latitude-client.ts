@@ -131,7 +131,7 @@ export class LatitudeClient {
     const latitude = this.config.latitude;
     if (latitude.kind === "misconfigured") throw new ToolError(latitude.problem, Code.InvalidArgument);
     if (latitude.kind === "live") return latitude;
-    this.sandbox ??= import("./sandbox/latitude-sandbox.js").then(({ startLatitudeSandbox }) => startLatitudeSandbox());
+    this.sandbox ??= import("./sandbox/latitude-sandbox.js").then(({ startLatitudeSandbox }) => startLatitudeSandbox({ clock: this.config.clock }));
     const sandbox = await this.sandbox;
     registerSecret(sandbox.token);
     return { serverUrl: sandbox.url, token: sandbox.token };

@@ -4,6 +4,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Config } from "./config.js";
+import { dateOnly } from "./render.js";
 
 export interface PromptContext {
   /** ISO date the prompt is rendered on: the model needs it to project and to age invoices. */
@@ -110,7 +111,7 @@ export function registerPrompts(server: McpServer, config: Config, servedTools: 
   for (const prompt of prompts) {
     if (!prompt.tools.every((name) => servedTools.has(name))) continue;
     server.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: prompt.args }, (args) => {
-      const ctx: PromptContext = { today: new Date().toISOString().slice(0, 10), defaultOrgId: config.defaultOrgId };
+      const ctx: PromptContext = { today: dateOnly(config.clock()), defaultOrgId: config.defaultOrgId };
       return {
         description: prompt.description,
         messages: [{ role: "user", content: { type: "text", text: prompt.render(args as never, ctx) } }],

@@ -137,8 +137,8 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const viam = new ViamConnection(config, logger);
   const calls = new InFlightCalls();
   const latitude = new LatitudeClient(config, logger);
-  const audit = new AuditLog(config.auditLogPath, config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
-  const gate = new ConfirmationGate({ audit, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
+  const audit = new AuditLog(config.auditLogPath, config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind, config.clock);
+  const gate = new ConfirmationGate({ audit, clock: config.clock, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
 
   if (!allowWrites) {
     const disabled = new Set(allTools.filter((t) => t.access === "write").map((t) => t.name));

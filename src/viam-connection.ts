@@ -229,7 +229,7 @@ export class ViamConnection {
     const viam = this.config.viam;
     if (viam.kind === "misconfigured") throw new ToolError(viam.problem, Code.Unauthenticated);
     if (viam.kind === "live") return { ...viam, sandbox: false };
-    this.sandbox ??= import("./sandbox/viam-sandbox.js").then(({ startViamSandbox }) => startViamSandbox());
+    this.sandbox ??= import("./sandbox/viam-sandbox.js").then(({ startViamSandbox }) => startViamSandbox({ clock: this.config.clock }));
     const sandbox = await this.sandbox;
     registerSecret(sandbox.apiKey);
     return { serviceHost: sandbox.url, apiKeyId: sandbox.apiKeyId, apiKey: sandbox.apiKey, sandbox: true };

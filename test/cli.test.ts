@@ -47,6 +47,25 @@ describe("--version and --help", () => {
   });
 });
 
+describe("BILLING_MCP_NOW", () => {
+  it("pins the clock: a call answers as of that instant", async () => {
+    const { code, stdout, stderr } = await runCli(["call", "billing_spend_overview", "--args", '{"latitude_projects":[]}'], { BILLING_MCP_NOW: "2028-02-29T12:00:00Z" });
+    expect(code, stderr).toBe(0);
+    const overview = JSON.parse(stdout) as { as_of: string; rows: { period_start: string; period_end: string }[] };
+    expect(overview.as_of.slice(0, 13)).toBe("2028-02-29T12");
+    expect(overview.rows.map((r) => [r.period_start, r.period_end])).toContainEqual(["2028-02-01", "2028-03-01"]);
+  });
+
+  it("a value that is not an instant with a zone stops start-up with one line", async () => {
+    for (const value of ["tomorrow", "2026-12-01T00:00:00"]) {
+      const { code, stdout, stderr } = await runCli(["serve"], { BILLING_MCP_NOW: value });
+      expect(code).toBe(1);
+      expect(stdout).toBe("");
+      expect(stderr.trim().split("\n")).toEqual([expect.stringMatching(/BILLING_MCP_NOW must be an ISO date-time with a time zone/)]);
+    }
+  });
+});
+
 describe("billing-mcp tools", () => {
   it("lists every served tool with read/write and title; write tools only with --allow-writes", async () => {
     const reads = await runCli(["tools"]);

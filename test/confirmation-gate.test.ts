@@ -29,7 +29,7 @@ describe("ConfirmationTokens", () => {
   });
 
   it("issues unguessable tokens and fingerprints them without revealing them", () => {
-    const tokens = new ConfirmationTokens(1000);
+    const tokens = new ConfirmationTokens(1000, () => 0);
     const issued = new Set(Array.from({ length: 100 }, () => tokens.issue("t", "{}").token));
     expect(issued.size).toBe(100);
     const [token] = issued;

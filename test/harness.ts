@@ -8,8 +8,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll } from "vitest";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
-import { startViamSandbox } from "../src/sandbox/viam-sandbox.js";
-import type { ViamSandbox } from "../src/sandbox/viam-sandbox.js";
+import { startViamSandbox as startSandbox } from "../src/sandbox/viam-sandbox.js";
+import type { StartOptions, ViamSandbox } from "../src/sandbox/viam-sandbox.js";
+import { startLatitudeSandbox as startLatitude } from "../src/sandbox/latitude-sandbox.js";
+import type { LatitudeSandbox, LatitudeSandboxOptions } from "../src/sandbox/latitude-sandbox.js";
+import { clockEnv, testClock } from "./clock.js";
 
 export const SERVER_ENTRY = resolve(import.meta.dirname, "../dist/src/cli.js");
 
@@ -28,7 +31,7 @@ export async function startServer(env: Record<string, string> = {}, args: string
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [SERVER_ENTRY, ...args],
-    env: { ...getDefaultEnvironment(), HOME: home, BILLING_MCP_LOG_LEVEL: "debug", ...env },
+    env: { ...getDefaultEnvironment(), HOME: home, BILLING_MCP_LOG_LEVEL: "debug", ...clockEnv(), ...env },
     stderr: "pipe",
   });
   let stderr = "";
@@ -51,8 +54,11 @@ export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 }
 
-export { startViamSandbox };
-export type { ViamSandbox };
+/** A Viam sandbox on the test clock. */
+export const startViamSandbox = (options: StartOptions = {}): Promise<ViamSandbox> => startSandbox({ clock: testClock, ...options });
+/** A Latitude.sh sandbox on the test clock. */
+export const startLatitudeSandbox = (options: LatitudeSandboxOptions = {}): Promise<LatitudeSandbox> => startLatitude({ clock: testClock, ...options });
+export type { LatitudeSandbox, ViamSandbox };
 
 export interface CliRun {
   code: number | null;
@@ -64,7 +70,7 @@ export interface CliRun {
 export async function runCli(args: string[], env: Record<string, string> = {}, entry = SERVER_ENTRY): Promise<CliRun> {
   const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
   const child = spawn(process.execPath, [entry, ...args], {
-    env: { ...getDefaultEnvironment(), HOME: home, ...env },
+    env: { ...getDefaultEnvironment(), HOME: home, ...clockEnv(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LATITUDE_MAX_TRIES } from "../src/latitude-client.js";
 import { filterSandboxProducts, findSandboxProject, sandboxPeriod } from "../src/sandbox/latitude-data.js";
 import type { SandboxProduct } from "../src/sandbox/latitude-data.js";
-import { startLatitudeSandbox } from "../src/sandbox/latitude-sandbox.js";
-import type { LatitudeSandbox } from "../src/sandbox/latitude-sandbox.js";
-import { call, startServer, textOf } from "./harness.js";
+import { call, startLatitudeSandbox, startServer, textOf } from "./harness.js";
+import type { LatitudeSandbox } from "./harness.js";
+import { testClock } from "./clock.js";
 import type { RunningServer } from "./harness.js";
 
 const TOOL = "latitude_get_billing_usage";
@@ -71,7 +71,7 @@ describe("latitude_get_billing_usage figures", () => {
       expect(usage.total_cents).toBe(project.products.reduce((sum, p) => sum + p.price, 0));
       expect(usage.available_credit_balance_cents).toBe(project.available_credit_balance);
       expect(usage.threshold_cents).toBe(project.threshold);
-      const period = sandboxPeriod(new Date());
+      const period = sandboxPeriod(testClock());
       expect(new Date(usage.period_start).getTime()).toBe(period.start.getTime());
       expect(new Date(usage.period_end).getTime()).toBe(period.end.getTime());
       expect(usage.sandbox).toBe(false);

@@ -4,10 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSandboxState, currentPeriodOf, ORG, orgSubtotal, outstandingBalance } from "../src/sandbox/data.js";
 import type { SandboxOrg } from "../src/sandbox/data.js";
 import { findSandboxProject, LATITUDE_SANDBOX_PROJECTS, sandboxPeriod } from "../src/sandbox/latitude-data.js";
-import { startLatitudeSandbox } from "../src/sandbox/latitude-sandbox.js";
-import type { LatitudeSandbox } from "../src/sandbox/latitude-sandbox.js";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, startLatitudeSandbox, startServer, startViamSandbox, textOf } from "./harness.js";
+import type { LatitudeSandbox, RunningServer, ViamSandbox } from "./harness.js";
 
 const TOOL = "billing_spend_overview";
 let viam: ViamSandbox;
@@ -64,7 +62,8 @@ async function overview(srv: RunningServer, args: Record<string, unknown> = {}) 
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
-const elapsedShare = (start: Date, end: Date, at: Date) => (at.getTime() - start.getTime()) / (end.getTime() - start.getTime());
+// The method the answer states: elapsed time, at least one day of it, over the period's length.
+const elapsedShare = (start: Date, end: Date, at: Date) => Math.max(at.getTime() - start.getTime(), 86_400_000) / (end.getTime() - start.getTime());
 
 function expectViamRow(row: Row, org: SandboxOrg, asOf: Date) {
   expect(row.error).toBeNull();

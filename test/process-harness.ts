@@ -11,6 +11,7 @@ import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js
 import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { clockEnv } from "./clock.js";
 import { SERVER_ENTRY } from "./harness.js";
 
 export interface Exit {
@@ -68,7 +69,7 @@ class ChildTransport implements Transport {
 export async function startServerProcess(env: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
   const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
   const child = spawn(process.execPath, [SERVER_ENTRY, ...args], {
-    env: { ...getDefaultEnvironment(), HOME: home, BILLING_MCP_LOG_LEVEL: "debug", ...env },
+    env: { ...getDefaultEnvironment(), HOME: home, BILLING_MCP_LOG_LEVEL: "debug", ...clockEnv(), ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";

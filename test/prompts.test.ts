@@ -2,6 +2,7 @@
 // the arguments and the tools to call, refused with bad arguments, hidden without their tools.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allPrompts } from "../src/prompts.js";
+import { testClock } from "./clock.js";
 import { startServer } from "./harness.js";
 import type { RunningServer } from "./harness.js";
 
@@ -38,7 +39,7 @@ describe("prompts", () => {
     expect(text).toMatch(/projection/i);
     expect(text).toMatch(/failed payments/i);
     expect(text).toMatch(/last month/i);
-    expect(text).toMatch(new RegExp(`Today is ${new Date().toISOString().slice(0, 7)}-\\d\\d`));
+    expect(text).toMatch(new RegExp(`Today is ${testClock().toISOString().slice(0, 10)}`));
   });
 
   it("monthly_billing_review without org_id uses the server's default organization", async () => {

@@ -13,8 +13,9 @@ import {
   UNKNOWN_USAGE_COST_TYPE,
 } from "../src/sandbox/data.js";
 import { PDF_CHUNK_SIZE } from "../src/sandbox/pdf.js";
-import { startViamSandbox } from "../src/sandbox/viam-sandbox.js";
-import type { ViamSandbox } from "../src/sandbox/viam-sandbox.js";
+import { startViamSandbox } from "./harness.js";
+import type { ViamSandbox } from "./harness.js";
+import { testClock } from "./clock.js";
 import { BillingService } from "../src/viam-proto.js";
 import type {
   GetCurrentMonthUsageResponseF, GetInvoicePdfResponseF, GetInvoicesSummaryResponseF, GetOrgBillingInformationResponseF, MsgType,
@@ -70,8 +71,8 @@ describe("the SDK's own billing client", () => {
     const acme = org(ORG.acme);
     const usage = await sdk.getCurrentMonthUsage(ORG.acme);
     expect(usage.subtotal).toBeCloseTo(orgSubtotal(acme), 2);
-    expect(usage.startDate?.toDate()).toEqual(currentPeriodOf().start);
-    expect(usage.endDate?.toDate()).toEqual(currentPeriodOf().end);
+    expect(usage.startDate?.toDate()).toEqual(currentPeriodOf(testClock()).start);
+    expect(usage.endDate?.toDate()).toEqual(currentPeriodOf(testClock()).end);
     expect(usage.resourceUsageCostsBySource.map((s) => s.sourceType)).toEqual([1, 2, 2]);
     let sum = 0;
     for (const [i, s] of usage.resourceUsageCostsBySource.entries()) {
@@ -99,7 +100,7 @@ describe("the SDK's own billing client", () => {
     expect(bank.methodUsBankAccount).toMatchObject({ accountType: "checking", lastFourDigitsAccountNumber: expect.stringMatching(/^\d{4}$/) });
     const arrival = bank.methodUsBankAccount!.verificationInfo!.arrivalDate;
     expect(typeof arrival).toBe("bigint");
-    expect(Number(arrival)).toBeGreaterThan(Date.now() / 1000);
+    expect(Number(arrival)).toBeGreaterThan(testClock().getTime() / 1000);
     const empty = await sdk.getOrgBillingInformation(ORG.empty);
     expect(empty.type).toBe(0);
   });
@@ -111,7 +112,7 @@ describe("the SDK's own billing client", () => {
     expect(summary.invoices.map((i) => i.id)).toEqual(acme.invoices.map((i) => i.id));
     expect(summary.outstandingBalance).toBeCloseTo(outstandingBalance(acme), 2);
     expect(summary.invoices[0]).toMatchObject({ status: "outstanding" });
-    expect(summary.invoices[0]!.dueDate!.toDate().getTime()).toBeGreaterThan(Date.now());
+    expect(summary.invoices[0]!.dueDate!.toDate().getTime()).toBeGreaterThan(testClock().getTime());
     expect(summary.invoices.filter((i) => i.status === "paid").every((i) => i.paidDate)).toBe(true);
   });
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { CallToolResult, ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { testClock } from "./clock.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { RunningServer, ViamSandbox } from "./harness.js";
 
@@ -168,7 +169,7 @@ describe("writes enabled", () => {
     expect(out.confirmation_token).toMatch(/^[A-Za-z0-9_-]{24,}$/);
     expect(textOf(preview)).toContain(out.confirmation_token as string);
     expect(textOf(preview)).toMatch(/^PREVIEW, nothing has been done/m);
-    expect(Date.parse(out.expires_at as string) - Date.now()).toBeGreaterThan(250_000);
+    expect(Date.parse(out.expires_at as string) - testClock().getTime()).toBeGreaterThan(250_000);
     expect(writeCalls()).toBe(callsBefore);
     expect(invoices().length).toBe(invoicesBefore);
     const [line] = newAudit();

@@ -140,7 +140,7 @@ export default defineTool({
       throw new ToolError("Nothing to report: pass org_ids and/or latitude_projects, or set VIAM_ORG_ID and/or LATITUDESH_PROJECT.");
     }
 
-    const now = new Date();
+    const now = config.clock();
     const tasks = [
       ...orgs.map((id) => ({ provider: "viam" as const, id, sandbox: config.viam.kind === "sandbox", figures: () => viamFigures(id, ctx, now) })),
       ...projects.map((id) => ({ provider: "latitude" as const, id, sandbox: config.latitude.kind === "sandbox", figures: () => latitudeFigures(id, ctx, now) })),

@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { systemClock } from "../clock.js";
+import type { Clock } from "../clock.js";
 import { filterSandboxProducts, findSandboxProject, LATITUDE_SANDBOX_PROJECTS, sandboxPeriod } from "./latitude-data.js";
 
 export interface LatitudeFaults {
@@ -36,8 +38,8 @@ export interface LatitudeSandbox {
 
 export interface LatitudeSandboxOptions {
   token?: string;
-  /** Clock for the billing period; defaults to the real time. */
-  now?: () => Date;
+  /** Clock for the billing period; the system clock by default. */
+  clock?: Clock;
 }
 
 const JSON_API = "application/vnd.api+json";
@@ -56,7 +58,7 @@ const FORCED: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 
 
 export async function startLatitudeSandbox(options: LatitudeSandboxOptions = {}): Promise<LatitudeSandbox> {
   const token = options.token ?? `lat_sandbox_${randomBytes(16).toString("hex")}`;
-  const now = options.now ?? (() => new Date());
+  const now = options.clock ?? systemClock;
   const faults: LatitudeFaults = { statuses: [], retryAfter: undefined, malformed: undefined, delayMs: 0 };
   const requests: RecordedRequest[] = [];
 

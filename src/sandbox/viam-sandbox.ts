@@ -17,6 +17,8 @@ import type { AuthenticateRequestF, MsgType } from "../viam-proto.js";
 import { createSandboxState, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
 import type { SandboxInvoice, SandboxOrg, SandboxState } from "./data.js";
 import { pdfChunks } from "./pdf.js";
+import { systemClock } from "../clock.js";
+import type { Clock } from "../clock.js";
 
 export type { SandboxState } from "./data.js";
 
@@ -71,6 +73,8 @@ export interface StartOptions {
   tls?: { key: string; cert: string };
   apiKeyId?: string;
   apiKey?: string;
+  /** "Now" for the demo data and everything the sandbox dates; the system clock by default. */
+  clock?: Clock;
 }
 
 // Handlers typed by the field shapes of src/viam-proto.ts (its message types are untyped AnyMessage).
@@ -94,7 +98,8 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   // Shaped like Viam's keys: a UUID key id and a 32-character secret.
   const apiKeyId = options.apiKeyId ?? randomUUID();
   const apiKey = options.apiKey ?? randomUUID().replace(/-/g, "");
-  const state = createSandboxState();
+  const clock = options.clock ?? systemClock;
+  const state = createSandboxState(clock());
   const calls = new Map<string, number>();
   const count = (rpc: string) => calls.set(rpc, (calls.get(rpc) ?? 0) + 1);
   const aborted = new Map<string, number>();
@@ -162,7 +167,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
 
   /** A charge becomes an invoice: paid at once on a card, otherwise outstanding for 30 days. */
   function charge(target: SandboxOrg, total: number, extra: Partial<SandboxInvoice>): string {
-    const now = new Date();
+    const now = clock();
     const paid = target.payment.type === 1;
     const invoice: SandboxInvoice = {
       id: `inv_sbx_${String(state.nextInvoiceNumber++).padStart(5, "0")}`,
@@ -180,7 +185,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   const handlers: Handlers = {
     getCurrentMonthUsage({ orgId }) {
       const o = org("org_id", orgId);
-      const period = currentPeriodOf();
+      const period = currentPeriodOf(clock());
       return {
         startDate: ts(period.start),
         endDate: ts(period.end),
@@ -257,7 +262,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       // The customer is billed by the owner's org; only the owner org needs this key as owner.
       org("customer_org_id", customerOrgId, false);
       org("billing_owner_org_id", billingOwnerOrgId);
-      state.emails.push({ customerOrgId, billingOwnerOrgId, at: new Date() });
+      state.emails.push({ customerOrgId, billingOwnerOrgId, at: clock() });
       return {};
     },
     updateOrganizationBillingTier({ organizationId, billingTier }) {

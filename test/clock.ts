@@ -1,5 +1,5 @@
 // The tests' one clock. Every suite runs at a pinned instant (BILLING_MCP_TEST_NOW, default
-// the first minute of a month, the hardest case), servers are spawned with BILLING_MCP_NOW set
+// mid-month, when the sandbox has usage on every line), servers are spawned with BILLING_MCP_NOW set
 // to the same reading, and sandboxes started in a test get this clock. test/calendar.test.ts
 // runs the date-dependent suites again at each of CALENDAR_INSTANTS.
 import { clockStartingAt } from "../src/clock.js";
@@ -14,7 +14,7 @@ export const CALENDAR_INSTANTS = {
   "just after it starts": "2027-01-05T16:00:00Z",
 } as const;
 
-export const TEST_START = new Date(process.env.BILLING_MCP_TEST_NOW ?? CALENDAR_INSTANTS["1st, 00:01 UTC"]);
+export const TEST_START = new Date(process.env.BILLING_MCP_TEST_NOW ?? CALENDAR_INSTANTS["mid-month"]);
 if (Number.isNaN(TEST_START.getTime())) throw new Error(`BILLING_MCP_TEST_NOW is not a date: ${process.env.BILLING_MCP_TEST_NOW}`);
 
 /** Starts at TEST_START when the test file loads and advances in real time (token lifetimes still pass). */

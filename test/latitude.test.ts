@@ -1,7 +1,7 @@
 // latitude_get_billing_usage through a real MCP client, against the Latitude sandbox over HTTP.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LATITUDE_MAX_TRIES } from "../src/latitude-client.js";
-import { filterSandboxProducts, findSandboxProject, sandboxPeriod } from "../src/sandbox/latitude-data.js";
+import { filterSandboxProducts, findSandboxProject, sandboxPeriod, sandboxProjectAt } from "../src/sandbox/latitude-data.js";
 import type { SandboxProduct } from "../src/sandbox/latitude-data.js";
 import { call, startLatitudeSandbox, startServer, textOf } from "./harness.js";
 import type { LatitudeSandbox } from "./harness.js";
@@ -62,7 +62,7 @@ const expectServing = async () => {
 describe("latitude_get_billing_usage figures", () => {
   for (const key of ["web-prod", "proj_sandbox_ml"]) {
     it(`reports ${key} as the sandbox data has it, cents exact and USD in the text`, async () => {
-      const project = findSandboxProject(key)!;
+      const project = sandboxProjectAt(key, testClock())!;
       const result = await call(server.client, TOOL, { project: key });
       expect(result.isError, textOf(result)).toBeFalsy();
       const usage = result.structuredContent as unknown as Usage;
@@ -111,7 +111,7 @@ describe("latitude_get_billing_usage on the wire", () => {
   });
 
   it("sends repeated filter[products][] and filter[plan], and reports only what matched", async () => {
-    const project = findSandboxProject("web-prod")!;
+    const project = sandboxProjectAt("web-prod", testClock())!;
     const ids = ["si_sbx_web01", "si_sbx_db01", "si_sbx_bw"];
     const result = await call(server.client, TOOL, { project: "web-prod", products: ids, plan: "c3-medium-x86" });
     expect(result.isError, textOf(result)).toBeFalsy();
@@ -292,7 +292,7 @@ describe("latitude configuration", () => {
       const usage = result.structuredContent as unknown as Usage;
       expect(usage.sandbox).toBe(true);
       expect(textOf(result)).toMatch(/^SANDBOX DATA/);
-      expect(usage.total_cents).toBe(findSandboxProject("web-prod")!.products.reduce((sum, p) => sum + p.price, 0));
+      expect(usage.total_cents).toBe(sandboxProjectAt("web-prod", testClock())!.products.reduce((sum, p) => sum + p.price, 0));
       const missing = await call(embedded.client, TOOL);
       expect(textOf(missing)).toMatch(/project is required.*LATITUDESH_PROJECT/);
     } finally {

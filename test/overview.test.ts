@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSandboxState, currentPeriodOf, ORG, orgSubtotal, outstandingBalance } from "../src/sandbox/data.js";
 import type { SandboxOrg } from "../src/sandbox/data.js";
-import { findSandboxProject, LATITUDE_SANDBOX_PROJECTS, sandboxPeriod } from "../src/sandbox/latitude-data.js";
+import { LATITUDE_SANDBOX_PROJECTS, sandboxPeriod, sandboxProjectAt } from "../src/sandbox/latitude-data.js";
+import { clockStartingAt } from "../src/clock.js";
 import { call, liveEnv, startLatitudeSandbox, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { LatitudeSandbox, RunningServer, ViamSandbox } from "./harness.js";
 
@@ -37,7 +38,12 @@ interface Row {
   period_end: string | null;
   elapsed_share: number | null;
   month_to_date: number | null;
+  projection_basis: string | null;
   projected_month_end: number | null;
+  projected_low: number | null;
+  projected_high: number | null;
+  history_periods: number | null;
+  previous_period_total: number | null;
   outstanding_balance: number | null;
   failed_payments: { id: string; last_payment_failure_reason: string | null }[] | null;
   last_invoice: { id: string; date: string | null; amount: number } | null;
@@ -49,6 +55,9 @@ interface Overview {
   sandbox_defaults: boolean;
   month_to_date_total: number;
   projected_month_end_total: number;
+  projected_low_total: number;
+  projected_high_total: number;
+  unprojected_rows: number;
   failed_rows: number;
   rows: Row[];
   sandbox: boolean;
@@ -62,8 +71,22 @@ async function overview(srv: RunningServer, args: Record<string, unknown> = {}) 
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
-// The method the answer states: elapsed time, at least one day of it, over the period's length.
-const elapsedShare = (start: Date, end: Date, at: Date) => Math.max(at.getTime() - start.getTime(), 86_400_000) / (end.getTime() - start.getTime());
+const elapsedShare = (start: Date, end: Date, at: Date) => (at.getTime() - start.getTime()) / (end.getTime() - start.getTime());
+const monthStart = (at: Date, monthsAgo: number) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - monthsAgo, 1));
+/** Everything invoiced in the calendar month `monthsAgo` before the one of `at`. */
+const invoicedInMonth = (org: SandboxOrg, at: Date, monthsAgo: number) =>
+  sum(org.invoices.filter((i) => i.date >= monthStart(at, monthsAgo) && i.date < monthStart(at, monthsAgo - 1)).map((i) => i.amount));
+
+/** A projection's range holds its point, and nothing projects below what was already spent. */
+function expectCoherentProjection(row: Row) {
+  if (row.projected_month_end === null) {
+    expect([row.projection_basis, row.projected_low, row.projected_high]).toEqual(["not meaningful yet", null, null]);
+    return;
+  }
+  expect(row.projected_low!).toBeLessThanOrEqual(row.projected_month_end + 0.005);
+  expect(row.projected_high!).toBeGreaterThanOrEqual(row.projected_month_end - 0.005);
+  expect(row.projected_low!).toBeGreaterThanOrEqual(row.month_to_date! - 0.005);
+}
 
 function expectViamRow(row: Row, org: SandboxOrg, asOf: Date) {
   expect(row.error).toBeNull();
@@ -72,25 +95,35 @@ function expectViamRow(row: Row, org: SandboxOrg, asOf: Date) {
   const period = currentPeriodOf(asOf);
   expect([row.period_start, row.period_end]).toEqual([isoDay(period.start), isoDay(period.end)]);
   expect(row.elapsed_share).toBeCloseTo(elapsedShare(period.start, period.end, asOf), 2);
-  expect(row.projected_month_end!).toBeCloseTo(row.month_to_date! / elapsedShare(period.start, period.end, asOf), 0);
+  // History: what was invoiced in last calendar month, and the change stated against it.
+  expect(row.projection_basis).toBe("history and month-to-date");
+  expect(row.previous_period_total).toBeCloseTo(invoicedInMonth(org, asOf, 1), 2);
+  expect(row.projected_change_percent!).toBeCloseTo(((row.projected_month_end! - row.previous_period_total!) / row.previous_period_total!) * 100, 0);
+  expectCoherentProjection(row);
   // Failed payments: unpaid invoices that carry a failure reason or a failed status.
   const failed = org.invoices.filter((i) => i.status !== "paid" && (i.failureReason || /fail/.test(i.status)));
   expect(failed.length).toBeGreaterThan(0);
   expect(row.failed_payments!.map((i) => i.id).sort()).toEqual(failed.map((i) => i.id).sort());
-  // History: the newest invoice, and the projection against it.
   const latest = [...org.invoices].sort((a, b) => b.date.getTime() - a.date.getTime())[0]!;
   expect(row.last_invoice).toEqual({ id: latest.id, date: isoDay(latest.date), amount: latest.amount });
-  expect(row.projected_change_percent!).toBeCloseTo(((row.projected_month_end! - latest.amount) / latest.amount) * 100, 0);
 }
 
 function expectLatitudeRow(row: Row, key: string, asOf: Date) {
-  const project = findSandboxProject(key)!;
+  const project = sandboxProjectAt(key, asOf)!;
   expect(row.error).toBeNull();
   expect([row.id, row.name]).toEqual([project.id, project.name]);
   expect(row.month_to_date).toBeCloseTo(sum(project.products.map((p) => p.price)) / 100, 2);
   const period = sandboxPeriod(asOf);
   expect([row.period_start, row.period_end]).toEqual([isoDay(period.start), isoDay(period.end)]);
-  expect(row.projected_month_end!).toBeCloseTo(row.month_to_date! / elapsedShare(period.start, period.end, asOf), 0);
+  // Latitude.sh reports the current period only: no history, so early on no projection at all.
+  expect([row.history_periods, row.previous_period_total]).toEqual([0, null]);
+  const share = elapsedShare(period.start, period.end, asOf);
+  if (share < 0.2) expect(row.projected_month_end).toBeNull();
+  else {
+    expect(row.projection_basis).toBe("month-to-date only");
+    expect(row.projected_month_end!).toBeCloseTo(row.month_to_date! / share, 0);
+  }
+  expectCoherentProjection(row);
   expect([row.outstanding_balance, row.failed_payments, row.last_invoice]).toEqual([null, null, null]);
 }
 
@@ -104,15 +137,17 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
     expectLatitudeRow(data.rows[2]!, "web-prod", asOf);
     expectLatitudeRow(data.rows[3]!, "proj_sandbox_ml", asOf);
     expect(data.month_to_date_total).toBeCloseTo(sum(data.rows.map((r) => r.month_to_date!)), 2);
-    expect(data.projected_month_end_total).toBeCloseTo(sum(data.rows.map((r) => r.projected_month_end!)), 1);
+    expect(data.projected_month_end_total).toBeCloseTo(sum(data.rows.map((r) => r.projected_month_end ?? r.month_to_date!)), 1);
+    expect(data.unprojected_rows).toBe(data.rows.filter((r) => r.projected_month_end === null).length);
     expect(data.failed_rows).toBe(0);
-    expect(data.projection_method).toMatch(/^linear/);
+    expect(data.projection_method).toMatch(/^month-to-date plus the rest of the period/);
     expect([data.sandbox, data.sandbox_defaults, ...data.rows.map((r) => r.sandbox)].every((v) => v === false)).toBe(true);
 
     expect(text).not.toMatch(/SANDBOX|\[sandbox\]/);
     expect(text).toContain(`Projection: ${data.projection_method}`);
-    expect(text).toContain(`month-to-date ${data.month_to_date_total.toFixed(2)} USD, projected month-end ${data.projected_month_end_total.toFixed(2)} USD`);
+    expect(text).toContain(`month-to-date ${data.month_to_date_total.toFixed(2)} USD, projected month-end ${data.projected_month_end_total.toFixed(2)} USD (range ${data.projected_low_total.toFixed(2)}-${data.projected_high_total.toFixed(2)} USD)`);
     const acme = data.rows[0]!;
+    expect(text).toContain(`previous period ${acme.previous_period_total!.toFixed(2)}`);
     expect(text).toContain(`last invoice ${acme.last_invoice!.id}`);
     expect(text).toContain(`FAILED PAYMENTS: ${acme.failed_payments![0]!.id}`);
     expect(text).toContain(`Latitude.sh Web Production (proj_sandbox_web), ${data.rows[2]!.period_start} to ${data.rows[2]!.period_end}`);
@@ -138,7 +173,7 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
     expectLatitudeRow(web!, "web-prod", new Date(data.as_of));
     expect(data.failed_rows).toBe(2);
     expect(data.month_to_date_total).toBeCloseTo(acme!.month_to_date! + web!.month_to_date!, 2);
-    expect(data.projected_month_end_total).toBeCloseTo(acme!.projected_month_end! + web!.projected_month_end!, 1);
+    expect(data.projected_month_end_total).toBeCloseTo(acme!.projected_month_end! + (web!.projected_month_end ?? web!.month_to_date!), 1);
     expect(text).toMatch(/Grand total over 2 of 4 rows; 2 failed, not in the totals/);
     expect(text).toMatch(/Viam org-does-not-exist: FAILED: Not found/);
   });
@@ -198,6 +233,84 @@ describe("billing_spend_overview sandbox marking", () => {
       expect(both.text).not.toMatch(/Viam org-acme \[sandbox\]/);
     } finally {
       await mixed.close();
+    }
+  });
+});
+
+describe("projections measured at fixed instants (sandbox data, live-like)", () => {
+  const ALL_VIAM = [ORG.acme, ORG.fieldworks, ORG.orbital, ORG.fleet];
+
+  /** A Viam sandbox and a server both pinned to `instant`, for one test. */
+  async function at(instant: string, prepare: (sandbox: ViamSandbox) => void = () => undefined) {
+    const pinned = await startViamSandbox({ clock: clockStartingAt(new Date(instant)) });
+    prepare(pinned);
+    const srv = await startServer(liveEnv(pinned, { BILLING_MCP_NOW: instant }));
+    return {
+      sandbox: pinned,
+      overview: (args: Record<string, unknown>) => overview(srv, { latitude_projects: [], ...args }),
+      close: async () => (await srv.close(), await pinned.close()),
+    };
+  }
+
+  it("the 1st at 01:00 UTC: every org within ±30% of its 3-period average, none absurd", async () => {
+    const run = await at("2026-12-01T01:00:00Z");
+    try {
+      const { data, text } = await run.overview({ org_ids: ALL_VIAM });
+      for (const row of data.rows) {
+        const org = run.sandbox.state.orgs.get(row.id)!;
+        const history = [1, 2, 3].map((k) => invoicedInMonth(org, new Date(data.as_of), k)).filter((_, k) => k < row.history_periods!);
+        const average = sum(history) / history.length;
+        expect(row.projection_basis, row.id).toBe("history and month-to-date");
+        expect(Math.abs(row.projected_month_end! / average - 1), `${row.id}: ${row.projected_month_end} against ${average}`).toBeLessThanOrEqual(0.3);
+        expect(Math.abs(row.projected_change_percent!), row.id).toBeLessThan(30);
+      }
+      expect(text).not.toMatch(/[+-]\d{3,}(\.\d)?%/);
+    } finally {
+      await run.close();
+    }
+  });
+
+  it("mid-month the projection follows month-to-date; with no history it is the rate so far", async () => {
+    const run = await at("2026-12-16T12:00:00Z");
+    try {
+      const { data } = await run.overview({ org_ids: [...ALL_VIAM, ORG.empty] });
+      for (const row of data.rows.filter((r) => r.id !== ORG.empty)) {
+        // Half the month gone: the blend gives month-to-date half the weight.
+        const linear = row.month_to_date! / row.elapsed_share!;
+        const history = row.projected_month_end! - row.month_to_date!;
+        expect(row.projected_month_end!).toBeGreaterThan(Math.min(linear, 2 * history + row.month_to_date!) - 1);
+        expect(Math.abs(row.projected_month_end! / linear - 1), row.id).toBeLessThan(0.1);
+      }
+      const empty = data.rows.find((r) => r.id === ORG.empty)!;
+      expect([empty.projection_basis, empty.projected_month_end, empty.history_periods]).toEqual(["month-to-date only", 0, 0]);
+    } finally {
+      await run.close();
+    }
+  });
+
+  it("an org whose spend doubled this month shows it by the 20th", async () => {
+    const run = await at("2026-12-20T00:00:00Z", (sandbox) => {
+      for (const source of sandbox.state.orgs.get(ORG.acme)!.sources) for (const cost of source.costs) cost.monthly *= 2;
+    });
+    try {
+      const { data } = await run.overview({ org_ids: [ORG.acme, ORG.fieldworks] });
+      const [acme, steady] = data.rows;
+      expect(acme!.projected_change_percent!).toBeGreaterThan(60);
+      expect(Math.abs(steady!.projected_change_percent!)).toBeLessThan(15);
+    } finally {
+      await run.close();
+    }
+  });
+
+  it("no history and little of the period passed: says the projection is not meaningful yet", async () => {
+    const run = await at("2026-12-03T00:00:00Z");
+    try {
+      const { data, text } = await run.overview({ org_ids: [ORG.empty] });
+      expect(data.rows[0]).toMatchObject({ projection_basis: "not meaningful yet", projected_month_end: null, projected_change_percent: null });
+      expect(data.unprojected_rows).toBe(1);
+      expect(text).toMatch(/Viam org-empty.*no projection yet/);
+    } finally {
+      await run.close();
     }
   });
 });

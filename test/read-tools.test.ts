@@ -53,7 +53,9 @@ describe("read tools against the sandbox as a live Viam", () => {
     expect(sources.map((s) => s.tier_name)).toEqual(acme.sources.map((s) => s.tierName));
     expect(sources[0]!.total_with_discount).toBeCloseTo(sourceTotals(acme.sources[0]!).totalWithDiscount, 2);
     expect(text).toContain(`subtotal ${orgSubtotal(acme).toFixed(2)}`);
-    expect(text).toMatch(/standard_compute:142\.75/);
+    const standardCompute = acme.sources[0]!.costs.find((c) => c.resourceType === 4)!.cost;
+    expect(standardCompute).toBeGreaterThan(0);
+    expect(text).toContain(`standard_compute:${standardCompute.toFixed(2)}`);
     expect(structured.period_start).toMatch(/^\d{4}-\d{2}-01$/);
 
     const orbital = await ok("viam_get_current_month_usage", { org_id: ORG.orbital });

@@ -8,7 +8,7 @@ import { createViamClient } from "@viamrobotics/sdk";
 import type { ViamClient } from "@viamrobotics/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  ACME_INVOICE_COUNT, createSandboxState, currentPeriodOf, expectedInvoicePdf, FLEET_INVOICE_COUNT, LARGE_INVOICE_ID,
+  ACME_INVOICE_COUNT, createSandboxState, currentPeriodOf, elapsedShareOf, monthlyNet, expectedInvoicePdf, FLEET_INVOICE_COUNT, LARGE_INVOICE_ID,
   LARGE_INVOICE_PDF_SIZE, legacyUsage, LOCATIONS, ORG, orgSubtotal, outstandingBalance, PREMIUM_MODULE, sourceTotals, TIERS,
   UNKNOWN_USAGE_COST_TYPE,
 } from "../src/sandbox/data.js";
@@ -86,7 +86,7 @@ describe("the SDK's own billing client", () => {
     expect(usage.totalUsageWithDiscount).toBeCloseTo(usage.subtotal, 2);
     expect(usage.totalUsageWithoutDiscount - usage.discountAmount).toBeCloseTo(usage.subtotal, 2);
     expect(usage.standardComputeUsageCost).toBe(legacy.standardComputeUsageCost);
-    expect(usage.perMachineUsageCost).toBeGreaterThan(0);
+    expect(usage.perMachineUsageCost).toBe(legacy.perMachineUsageCost);
   });
 
   it("billing information: a card, and an unverified US bank account without a tier", async () => {
@@ -112,7 +112,9 @@ describe("the SDK's own billing client", () => {
     expect(summary.invoices.map((i) => i.id)).toEqual(acme.invoices.map((i) => i.id));
     expect(summary.outstandingBalance).toBeCloseTo(outstandingBalance(acme), 2);
     expect(summary.invoices[0]).toMatchObject({ status: "outstanding" });
-    expect(summary.invoices[0]!.dueDate!.toDate().getTime()).toBeGreaterThan(testClock().getTime());
+    // Issued on the 1st for last month, due 15 days later (overdue from then on).
+    const newest = summary.invoices[0]!;
+    expect(newest.dueDate!.toDate().getTime() - newest.invoiceDate!.toDate().getTime()).toBe(15 * 86_400_000);
     expect(summary.invoices.filter((i) => i.status === "paid").every((i) => i.paidDate)).toBe(true);
   });
 
@@ -288,6 +290,36 @@ describe("fault injection", () => {
     client = await connectTo(faulty);
     expect((await tiers()).tiers).toEqual(TIERS);
     expect(faulty.calls.get("Authenticate")).toBe(2);
+  });
+});
+
+describe("true to its own clock", () => {
+  it("usage accrues over the month: each cost is its monthly rate times the elapsed share, as served", async () => {
+    const share = elapsedShareOf(testClock());
+    for (const id of [ORG.acme, ORG.fieldworks, ORG.orbital, ORG.fleet]) {
+      const usage = await rpc("getCurrentMonthUsage", { orgId: id });
+      const served = usage.resourceUsageCostsBySource.flatMap((s) => s.resourceUsageCosts!.usageCosts.map((c) => c.cost));
+      const rates = org(id).sources.flatMap((s) => s.costs.map((c) => c.monthly));
+      expect(served).toEqual(rates.map((monthly) => Math.round(monthly * share * 100) / 100));
+    }
+  });
+
+  it("the whole month's usage is what past invoices were made of (within 10%)", () => {
+    for (const id of [ORG.acme, ORG.fieldworks, ORG.orbital]) {
+      const monthly = monthlyNet(org(id).sources);
+      // Not the archive invoice, nor charges other tests made.
+      const past = org(id).invoices.filter((i) => i.id !== LARGE_INVOICE_ID && i.id.startsWith(`inv_${id.slice(4)}_`));
+      for (const invoice of past) expect(Math.abs(invoice.amount / monthly - 1)).toBeLessThanOrEqual(0.101); // 10%, and the cent it is rounded to
+    }
+  });
+
+  it("no invoice, payment or payment failure is dated after now", () => {
+    const now = testClock().getTime();
+    for (const o of sandbox.state.orgs.values()) {
+      for (const i of o.invoices) {
+        for (const at of [i.date, i.paidDate, i.failureAt]) if (at) expect(at.getTime(), `${o.id} ${i.id}`).toBeLessThanOrEqual(now);
+      }
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import { idField } from "../src/fields.js";
 import { cents, dateOnly, dateTime, money, signedPercent, toDate, usd } from "../src/render.js";
 import { ORG } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
-import { percentChange, PROJECTION_METHOD, projectLinear, viamPeriod } from "../src/spend.js";
+import { invoicedPerPeriod, percentChange, previousPeriods, PROJECTION_METHOD, projectMonthEnd, viamPeriod } from "../src/spend.js";
 import type { Period } from "../src/spend.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import type { ToolContext } from "../src/tool-definition.js";
@@ -23,31 +23,48 @@ const row = z.object({
   period_end: z.string().nullable().describe("ISO date it ends."),
   elapsed_share: z.number().nullable().describe("Share of the billing period elapsed, 0-1."),
   month_to_date: z.number().nullable().describe("Spend of the period so far, USD."),
-  projected_month_end: z.number().nullable().describe("Linear projection to the period's end, USD (see projection_method)."),
+  projection_basis: z.enum(["history and month-to-date", "month-to-date only", "not meaningful yet"]).nullable().describe("What the projection rests on (see projection_method); null when the row failed."),
+  projected_month_end: z.number().nullable().describe("Projected total for the period, USD; null when not meaningful yet."),
+  projected_low: z.number().nullable().describe("Low end of the projection's range, USD."),
+  projected_high: z.number().nullable().describe("High end of the projection's range, USD."),
+  history_periods: z.number().int().nullable().describe("How many earlier periods' invoices the projection used (Viam; 0 for Latitude.sh)."),
+  previous_period_total: z.number().nullable().describe("Viam: everything invoiced in the previous full period, USD; null when none."),
   outstanding_balance: z.number().nullable().describe("USD; null where the provider does not report it (Latitude.sh)."),
   failed_payments: z.array(invoiceSchema).nullable().describe("Unpaid invoices whose payment failed; null where the provider does not report them (Latitude.sh)."),
   last_invoice: z
     .object({ id: z.string(), date: z.string().nullable(), amount: z.number().describe("USD.") })
     .nullable()
     .describe("Viam: the most recent monthly invoice; null when none (or Latitude.sh)."),
-  projected_change_percent: z.number().nullable().describe("Viam: projected_month_end against last_invoice.amount, percent; null when there is no invoice to compare with."),
+  projected_change_percent: z.number().nullable().describe("projected_month_end against previous_period_total, percent; null when either is missing."),
 });
 type Row = z.infer<typeof row>;
 type Figures = Omit<Row, "provider" | "id" | "sandbox" | "error">;
 
 const EMPTY: Figures = {
-  name: null, period_start: null, period_end: null, elapsed_share: null, month_to_date: null, projected_month_end: null,
+  name: null, period_start: null, period_end: null, elapsed_share: null, month_to_date: null, projection_basis: null,
+  projected_month_end: null, projected_low: null, projected_high: null, history_periods: null, previous_period_total: null,
   outstanding_balance: null, failed_payments: null, last_invoice: null, projected_change_percent: null,
 };
 
-function projected(monthToDate: number, period: Period, now: Date) {
-  const projection = projectLinear(monthToDate, period, now);
+const centsOrNull = (n: number | null | undefined) => (n === null || n === undefined ? null : cents(n));
+
+/** `history`: what earlier periods cost, newest first (may be empty). */
+function projected(monthToDate: number, period: Period, now: Date, history: readonly number[]) {
+  const projection = projectMonthEnd(monthToDate, period, now, history);
+  const previous = history[0];
+  const point = centsOrNull(projection?.projected);
   return {
     period_start: dateOnly(period.start),
     period_end: dateOnly(period.end),
     elapsed_share: projection && Math.round(projection.elapsedShare * 1000) / 1000,
     month_to_date: cents(monthToDate),
-    projected_month_end: projection && cents(projection.projected),
+    projection_basis: projection?.basis ?? "not meaningful yet",
+    projected_month_end: point,
+    projected_low: centsOrNull(projection?.low),
+    projected_high: centsOrNull(projection?.high),
+    history_periods: history.length,
+    previous_period_total: previous === undefined ? null : cents(previous),
+    projected_change_percent: point !== null && previous !== undefined ? percentChange(previous, point) : null,
   };
 }
 
@@ -57,16 +74,16 @@ async function viamFigures(orgId: string, ctx: ToolContext, now: Date): Promise<
     ctx.viam.unary("getCurrentMonthUsage", { orgId }, options("usage")),
     ctx.viam.unary("getInvoicesSummary", { orgId }, options("invoices")),
   ]);
-  const spend = projected(usage.subtotal, viamPeriod(toDate(usage.startDate), toDate(usage.endDate), now), now);
+  const period = viamPeriod(toDate(usage.startDate), toDate(usage.endDate), now);
   const invoices = invoicesNewestFirst(summary);
+  const dated = invoices.flatMap((inv) => (inv.invoice_date ? [{ date: new Date(inv.invoice_date), amount: inv.amount }] : []));
   const latest = invoices[0];
   return {
     ...EMPTY,
-    ...spend,
+    ...projected(usage.subtotal, period, now, invoicedPerPeriod(dated, previousPeriods(period))),
     outstanding_balance: cents(summary.outstandingBalance),
     failed_payments: invoices.filter(hasFailedPayment),
     last_invoice: latest ? { id: latest.id, date: latest.invoice_date, amount: latest.amount } : null,
-    projected_change_percent: latest && spend.projected_month_end !== null ? percentChange(latest.amount, spend.projected_month_end) : null,
   };
 }
 
@@ -74,20 +91,27 @@ async function latitudeFigures(project: string, ctx: ToolContext, now: Date): Pr
   const usage = await ctx.latitude.billingUsage({ project }, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
   const period = { start: new Date(usage.period.start), end: new Date(usage.period.end) };
   // Latitude.sh amounts are cents; the overview adds up dollars.
-  return { ...EMPTY, ...projected(usage.price / 100, period, now), id: usage.project.id, name: usage.project.name ?? null };
+  // Latitude.sh's API reports the current period only: no history to lean on.
+  return { ...EMPTY, ...projected(usage.price / 100, period, now, []), id: usage.project.id, name: usage.project.name ?? null };
 }
+
+/** "0.3%" under 1%, whole percent above, so the first hours of a period do not read as 0%. */
+const elapsedPercent = (share: number) => (share < 0.01 ? `${(share * 100).toFixed(1)}%` : `${Math.round(share * 100)}%`);
 
 /** One line per row; `tagSandbox` marks demo rows when real and demo rows are mixed. */
 function describeRow(r: Row, tagSandbox: boolean): string {
   const label = `${r.provider === "viam" ? "Viam" : "Latitude.sh"} ${r.name ? `${r.name} (${r.id})` : r.id}${tagSandbox && r.sandbox ? " [sandbox]" : ""}`;
   if (r.error) return `- ${label}: FAILED: ${r.error}`;
-  const parts = [
-    `${r.period_start} to ${r.period_end}${r.elapsed_share !== null ? ` (${Math.round(r.elapsed_share * 100)}% elapsed)` : ""}: ${money(r.month_to_date ?? 0)} to date, projected ${r.projected_month_end !== null ? money(r.projected_month_end) : "n/a"}`,
-  ];
-  if (r.last_invoice) {
+  const projection =
+    r.projected_month_end === null
+      ? "no projection yet (no earlier periods, little of this one passed)"
+      : `projected ${money(r.projected_month_end)} (range ${money(r.projected_low ?? r.projected_month_end)}-${money(r.projected_high ?? r.projected_month_end)}, ${r.projection_basis === "history and month-to-date" ? `from ${r.history_periods} earlier period${r.history_periods === 1 ? "" : "s"} and month-to-date` : "from month-to-date only"})`;
+  const parts = [`${r.period_start} to ${r.period_end}${r.elapsed_share !== null ? ` (${elapsedPercent(r.elapsed_share)} elapsed)` : ""}: ${money(r.month_to_date ?? 0)} to date, ${projection}`];
+  if (r.previous_period_total !== null) {
     const change = r.projected_change_percent !== null ? `, projected change ${signedPercent(r.projected_change_percent)}` : "";
-    parts.push(`last invoice ${r.last_invoice.id} (${r.last_invoice.date ?? "?"}) ${money(r.last_invoice.amount)}${change}`);
+    parts.push(`previous period ${money(r.previous_period_total)}${change}`);
   }
+  if (r.last_invoice) parts.push(`last invoice ${r.last_invoice.id} (${r.last_invoice.date ?? "?"}) ${money(r.last_invoice.amount)}`);
   if (r.outstanding_balance !== null) parts.push(`outstanding ${money(r.outstanding_balance)}`);
   if (r.failed_payments?.length) {
     const shown = r.failed_payments.slice(0, 5).map((inv) => `${inv.id} ${money(inv.amount)} ${inv.last_payment_failure_reason ?? inv.status}`);
@@ -101,7 +125,7 @@ export default defineTool({
   name: "billing_spend_overview",
   title: "Spend overview, all providers",
   description:
-    "'What are we spending, everywhere, this month?' in one call: per Viam org and Latitude.sh project, month-to-date spend and linear month-end projection; for Viam, outstanding balance, failed payments, last invoice and the change against it; totals in USD. A failing row says why.",
+    "'What are we spending, everywhere, this month?' in one call: per Viam org and Latitude.sh project, month-to-date spend and a month-end projection with its range; for Viam, the previous period's total and the change against it, outstanding balance, failed payments, last invoice; totals in USD. A failing row says why.",
   access: "read",
   provider: "all",
   annotations: READ_ONLY,
@@ -123,7 +147,10 @@ export default defineTool({
     projection_method: z.string(),
     sandbox_defaults: z.boolean().describe("True when no ids were given or configured and the sandbox's demo orgs and projects were used."),
     month_to_date_total: z.number().describe("Sum over the rows that worked, USD."),
-    projected_month_end_total: z.number().describe("Sum of their projections, USD."),
+    projected_month_end_total: z.number().describe("Sum of their projections, USD; a row with no projection yet counts at its month-to-date."),
+    projected_low_total: z.number().describe("Sum of the rows' low ends, USD (same rule)."),
+    projected_high_total: z.number().describe("Sum of the rows' high ends, USD (same rule)."),
+    unprojected_rows: z.number().int().describe("Rows that worked but have no projection yet."),
     failed_rows: z.number().int(),
     rows: z.array(row),
   },
@@ -157,7 +184,9 @@ export default defineTool({
 
     const working = rows.filter((r) => r.error === null);
     const month_to_date_total = cents(working.reduce((sum, r) => sum + (r.month_to_date ?? 0), 0));
-    const projected_month_end_total = cents(working.reduce((sum, r) => sum + (r.projected_month_end ?? r.month_to_date ?? 0), 0));
+    const total = (pick: (r: Row) => number | null) => cents(working.reduce((sum, r) => sum + (pick(r) ?? r.month_to_date ?? 0), 0));
+    const projected_month_end_total = total((r) => r.projected_month_end);
+    const unprojected_rows = working.filter((r) => r.projected_month_end === null).length;
     const structured = {
       as_of: dateTime(now),
       currency: "USD" as const,
@@ -165,6 +194,9 @@ export default defineTool({
       sandbox_defaults: demoOrgs || demoProjects,
       month_to_date_total,
       projected_month_end_total,
+      projected_low_total: total((r) => r.projected_low),
+      projected_high_total: total((r) => r.projected_high),
+      unprojected_rows,
       failed_rows: rows.length - working.length,
       rows,
     };
@@ -174,7 +206,7 @@ export default defineTool({
     const lines = [
       `Spend overview as of ${structured.as_of}, amounts in USD. Projection: ${PROJECTION_METHOD}.`,
       ...(structured.sandbox_defaults ? [`No ids given and no credentials configured: showing the sandbox's demo ${[demoOrgs && `Viam orgs ${SANDBOX_ORGS.join(", ")}`, demoProjects && `Latitude.sh projects ${SANDBOX_PROJECTS.join(", ")}`].filter(Boolean).join(" and ")}.`] : []),
-      `Grand total over ${working.length} of ${rows.length} rows${failed}: month-to-date ${usd(month_to_date_total)}, projected month-end ${usd(projected_month_end_total)}.`,
+      `Grand total over ${working.length} of ${rows.length} rows${failed}: month-to-date ${usd(month_to_date_total)}, projected month-end ${usd(projected_month_end_total)} (range ${money(structured.projected_low_total)}-${usd(structured.projected_high_total)})${unprojected_rows ? `, counting ${unprojected_rows} row${unprojected_rows === 1 ? "" : "s"} with no projection yet at month-to-date` : ""}.`,
       ...rows.map((r) => describeRow(r, mixed)),
     ];
     return { structured, text: lines.join("\n"), sandbox: rows.some((r) => r.sandbox) };

@@ -1,11 +1,26 @@
 // The sandbox's demo data: several organizations with varied, internally consistent billing.
-// Built relative to "now" so the current month is always the current month. Tests assert
-// against these exports and helpers, not against copied numbers.
+// Built relative to "now" so the current month is always the current month: usage accrues
+// over the period (each cost is a monthly rate times the elapsed share, see accrueUsage), past
+// invoices are that monthly rate give or take a few percent, and no event is dated after
+// "now". Tests assert against these exports and helpers, not against copied numbers.
 import { invoicePdfParts, pdfBytes, pdfSize } from "./pdf.js";
 import type { PdfParts } from "./pdf.js";
 
-export interface SandboxUsageCost { resourceType: number; cost: number }
-export interface SandboxSource { sourceType: number; tierName: string; costs: SandboxUsageCost[]; discount: number }
+export interface SandboxUsageCost {
+  resourceType: number;
+  /** Month-to-date, as last accrued (accrueUsage). */
+  cost: number;
+  /** What a whole month costs at this rate. */
+  monthly: number;
+}
+export interface SandboxSource {
+  sourceType: number;
+  tierName: string;
+  costs: SandboxUsageCost[];
+  /** Month-to-date, as last accrued. */
+  discount: number;
+  monthlyDiscount: number;
+}
 export interface SandboxInvoice {
   id: string;
   date: Date;
@@ -83,13 +98,48 @@ export function currentPeriodOf(now: Date): { start: Date; end: Date } {
   return { start, end };
 }
 
+/**
+ * The share (0-1) of the current calendar month elapsed at `now`, in whole minutes, so a test
+ * reading the same minute as the sandbox computes the same cents.
+ */
+export function elapsedShareOf(now: Date): number {
+  const { start, end } = currentPeriodOf(now);
+  return (Math.floor((now.getTime() - start.getTime()) / 60_000) * 60_000) / (end.getTime() - start.getTime());
+}
+
+/** Sets every cost and discount to its monthly rate times the share of the month elapsed at `now`. */
+export function accrueUsage(org: SandboxOrg, now: Date): void {
+  const share = elapsedShareOf(now);
+  for (const source of org.sources) {
+    for (const c of source.costs) c.cost = round(c.monthly * share);
+    source.discount = round(source.monthlyDiscount * share);
+  }
+}
+
+/** A whole month's net usage at the org's rates: what its monthly invoices are made of. */
+export function monthlyNet(sources: readonly SandboxSource[]): number {
+  return round(sources.reduce((sum, s) => sum + s.costs.reduce((a, c) => a + c.monthly, 0) - s.monthlyDiscount, 0));
+}
+
+/** A few percent either way (-8% to +10%), deterministic per invoice, so history is steady but not flat. */
+const wobble = (i: number) => 1 + (((i * 37) % 19) - 8) / 100;
+
 const monthStart = (now: Date, monthsAgo: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - monthsAgo, 1));
 
-/** Monthly invoices, newest first: i=0 is last month's. */
-function monthlyInvoices(prefix: string, now: Date, count: number, amountFor: (i: number) => number): SandboxInvoice[] {
+/**
+ * `offsetMs` after `date`, but never after `now`: an invoice issued minutes ago (on the 1st)
+ * has had its payment fail, or be paid, within those minutes.
+ */
+function eventAfter(date: Date, offsetMs: number, now: Date): Date {
+  const room = Math.max(0, now.getTime() - date.getTime());
+  return new Date(date.getTime() + Math.min(offsetMs, room / 2));
+}
+
+/** Monthly invoices, newest first: i=0 is the one issued on the 1st of this month (for last month). */
+function monthlyInvoices(prefix: string, now: Date, count: number, monthly: number): SandboxInvoice[] {
   return Array.from({ length: count }, (_, i) => {
     const date = monthStart(now, i);
-    return { id: `inv_${prefix}_${date.toISOString().slice(0, 7).replace("-", "")}`, date, amount: round(amountFor(i)), status: "paid", dueDate: new Date(date.getTime() + 15 * DAY), paidDate: new Date(date.getTime() + 3 * DAY) };
+    return { id: `inv_${prefix}_${date.toISOString().slice(0, 7).replace("-", "")}`, date, amount: round(monthly * wobble(i)), status: "paid", dueDate: new Date(date.getTime() + 15 * DAY), paidDate: eventAfter(date, 3 * DAY, now) };
   });
 }
 
@@ -124,43 +174,65 @@ export function outstandingBalance(org: SandboxOrg): number {
   return round(org.invoices.filter((i) => i.status !== "paid").reduce((s, i) => s + i.amount, 0));
 }
 
+/** A usage source at monthly rates; accrueUsage fills in the month-to-date figures. */
+function source(sourceType: number, tierName: string, monthlyDiscount: number, rates: [resourceType: number, monthly: number][]): SandboxSource {
+  return { sourceType, tierName, discount: 0, monthlyDiscount, costs: rates.map(([resourceType, monthly]) => ({ resourceType, monthly, cost: 0 })) };
+}
+
 export function createSandboxState(now: Date): SandboxState {
-  const acmeInvoices = monthlyInvoices("acme", now, 12, (i) => 412.37 + ((i * 37.91) % 140));
+  const usage = {
+    acme: [
+      source(SOURCE.org, "pro", 12.5, [
+        [T.remoteControl, 18.4], [T.standardCompute, 142.75], [T.binaryStorage, 63.12], [T.tabularStorage, 8.9],
+        [T.logsStorage, 4.33], [T.logsEgress, 2.05], [T.trigger, 0],
+      ]),
+      source(SOURCE.fragment, "fleet-arm-v2", 0, [[T.perMachine, 120], [T.binaryUpload, 9.6]]),
+      source(SOURCE.fragment, "camera-kit", 5, [[T.perMachine, 45], [T.dbCompute, 11.48]]),
+    ],
+    fieldworks: [source(SOURCE.org, "free", 0, [[T.remoteControl, 3.2], [T.perMachine, 30]])],
+    orbital: [
+      source(SOURCE.org, "enterprise", 100, [[T.premiumModule, 250], [T.fromTheFuture, 77.77], [T.standardCompute, 400]]),
+      source(UNKNOWN_SOURCE_TYPE, "partner-bundle", 0, [[T.perMachine, 60]]),
+    ],
+    fleet: [source(SOURCE.org, "business", 0, [[T.perMachine, 900]])],
+  };
+
+  const acmeInvoices = monthlyInvoices("acme", now, 12, monthlyNet(usage.acme));
   // The newest is still outstanding; one a few months ago failed on a declined card.
-  Object.assign(acmeInvoices[0]!, { status: "outstanding", paidDate: undefined, dueDate: new Date(now.getTime() + 10 * DAY) });
+  Object.assign(acmeInvoices[0]!, { status: "outstanding", paidDate: undefined, dueDate: new Date(acmeInvoices[0]!.date.getTime() + 15 * DAY) });
   Object.assign(acmeInvoices[3]!, {
     status: "payment_failed",
     paidDate: undefined,
     failureReason: "card_declined",
-    failureAt: new Date(acmeInvoices[3]!.date.getTime() + 16 * DAY + 3_600_000),
+    failureAt: eventAfter(acmeInvoices[3]!.date, 16 * DAY + 3_600_000, now),
   });
   acmeInvoices.push({ id: LARGE_INVOICE_ID, date: monthStart(now, 13), amount: 1980.4, status: "paid", dueDate: monthStart(now, 12), paidDate: monthStart(now, 12), pdfPadding: LARGE_INVOICE_PADDING });
 
-  const fieldInvoices = monthlyInvoices("fieldworks", now, 6, (i) => 96.5 + i * 11.25);
+  const fieldInvoices = monthlyInvoices("fieldworks", now, 6, monthlyNet(usage.fieldworks));
   Object.assign(fieldInvoices[0]!, {
     status: "payment_failed",
     paidDate: undefined,
     failureReason: "insufficient_funds",
-    failureAt: new Date(fieldInvoices[0]!.date.getTime() + 2 * DAY),
+    failureAt: eventAfter(fieldInvoices[0]!.date, 2 * DAY, now),
   });
 
-  const orbitalInvoices = monthlyInvoices("orbital", now, 3, (i) => 1210 - i * 45.5);
+  const orbitalInvoices = monthlyInvoices("orbital", now, 3, monthlyNet(usage.orbital));
   Object.assign(orbitalInvoices[0]!, {
     status: "in_review",
     paidDate: undefined,
     failureReason: "bank_account_restricted",
-    failureAt: new Date(orbitalInvoices[0]!.date.getTime() + DAY),
+    failureAt: eventAfter(orbitalInvoices[0]!.date, DAY, now),
   });
 
   // A reseller org that bills its customers: hundreds of small invoices, weekly over years.
   const failureReasons = ["card_declined", "expired_card", "authentication_required", "processing_error"];
+  const fleetWeekly = (monthlyNet(usage.fleet) * 7) / 30.44;
   const fleetInvoices: SandboxInvoice[] = Array.from({ length: FLEET_INVOICE_COUNT }, (_, i) => {
     const date = new Date(monthStart(now, 0).getTime() - (i + 1) * 7 * DAY);
-    const amount = round(25 + ((i * 17.37) % 300));
-    const base = { id: `inv_fleet_${String(FLEET_INVOICE_COUNT - i).padStart(4, "0")}`, date, amount, dueDate: new Date(date.getTime() + 14 * DAY) };
-    if (i % 29 === 5) return { ...base, status: "payment_failed", failureReason: failureReasons[i % failureReasons.length], failureAt: new Date(date.getTime() + 15 * DAY) };
+    const base = { id: `inv_fleet_${String(FLEET_INVOICE_COUNT - i).padStart(4, "0")}`, date, amount: round(fleetWeekly * wobble(i)), dueDate: new Date(date.getTime() + 14 * DAY) };
+    if (i % 29 === 5) return { ...base, status: "payment_failed", failureReason: failureReasons[i % failureReasons.length], failureAt: eventAfter(date, 15 * DAY, now) };
     if (i < 4 || i % 41 === 7) return { ...base, status: "outstanding" };
-    return { ...base, status: "paid", paidDate: new Date(date.getTime() + 2 * DAY) };
+    return { ...base, status: "paid", paidDate: eventAfter(date, 2 * DAY, now) };
   });
 
   const orgs: SandboxOrg[] = [
@@ -170,24 +242,7 @@ export function createSandboxState(now: Date): SandboxState {
       billingEmail: "billing@acme-robotics.example",
       tier: "pro",
       payment: { type: 1, brand: "visa", lastFour: "4242" },
-      sources: [
-        {
-          sourceType: SOURCE.org,
-          tierName: "pro",
-          discount: 12.5,
-          costs: [
-            { resourceType: T.remoteControl, cost: 18.4 },
-            { resourceType: T.standardCompute, cost: 142.75 },
-            { resourceType: T.binaryStorage, cost: 63.12 },
-            { resourceType: T.tabularStorage, cost: 8.9 },
-            { resourceType: T.logsStorage, cost: 4.33 },
-            { resourceType: T.logsEgress, cost: 2.05 },
-            { resourceType: T.trigger, cost: 0 },
-          ],
-        },
-        { sourceType: SOURCE.fragment, tierName: "fleet-arm-v2", discount: 0, costs: [{ resourceType: T.perMachine, cost: 120 }, { resourceType: T.binaryUpload, cost: 9.6 }] },
-        { sourceType: SOURCE.fragment, tierName: "camera-kit", discount: 5, costs: [{ resourceType: T.perMachine, cost: 45 }, { resourceType: T.dbCompute, cost: 11.48 }] },
-      ],
+      sources: usage.acme,
       invoices: acmeInvoices,
     },
     {
@@ -200,9 +255,10 @@ export function createSandboxState(now: Date): SandboxState {
         lastFour: "6789",
         routingNumber: "110000000",
         accountType: "checking",
+        // When the micro-deposits are expected: ahead of now, as a verification pending is.
         verification: { arrivalDate: new Date(now.getTime() + 2 * DAY), url: "https://payments.example/verify/fieldworks" },
       },
-      sources: [{ sourceType: SOURCE.org, tierName: "free", discount: 0, costs: [{ resourceType: T.remoteControl, cost: 3.2 }, { resourceType: T.perMachine, cost: 30 }] }],
+      sources: usage.fieldworks,
       invoices: fieldInvoices,
     },
     {
@@ -211,10 +267,7 @@ export function createSandboxState(now: Date): SandboxState {
       billingEmail: "finance@orbital.example",
       tier: "enterprise",
       payment: { type: 1, brand: "amex", lastFour: "0005" },
-      sources: [
-        { sourceType: SOURCE.org, tierName: "enterprise", discount: 100, costs: [{ resourceType: T.premiumModule, cost: 250 }, { resourceType: T.fromTheFuture, cost: 77.77 }, { resourceType: T.standardCompute, cost: 400 }] },
-        { sourceType: UNKNOWN_SOURCE_TYPE, tierName: "partner-bundle", discount: 0, costs: [{ resourceType: T.perMachine, cost: 60 }] },
-      ],
+      sources: usage.orbital,
       invoices: orbitalInvoices,
     },
     {
@@ -223,12 +276,13 @@ export function createSandboxState(now: Date): SandboxState {
       billingEmail: "billing@fleetops.example",
       tier: "business",
       payment: { type: 1, brand: "mastercard", lastFour: "4444" },
-      sources: [{ sourceType: SOURCE.org, tierName: "business", discount: 0, costs: [{ resourceType: T.perMachine, cost: 900 }] }],
+      sources: usage.fleet,
       invoices: fleetInvoices,
     },
     { id: ORG.restricted, name: "Someone Else's Org", restricted: true, billingEmail: "x@restricted.example", payment: { type: 0 }, sources: [], invoices: [] },
     { id: ORG.empty, name: "New Co", billingEmail: "", payment: { type: 0 }, sources: [], invoices: [] },
   ];
+  for (const org of orgs) accrueUsage(org, now);
 
   return {
     orgs: new Map(orgs.map((o) => [o.id, o])),

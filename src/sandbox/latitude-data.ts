@@ -1,5 +1,7 @@
 // Demo data the Latitude.sh sandbox serves. Amounts are cents, as Latitude sends them; each
-// product's price is its quantity × unit price less its discounts. Tests compare against this.
+// product's price is its quantity × unit price less its discounts. The list holds what a whole
+// period uses; sandboxProjectAt gives what has accrued by a given time (whole hours of the
+// period elapsed), which is what the sandbox serves and tests compare against.
 
 export interface SandboxDiscount {
   description: string;
@@ -96,6 +98,25 @@ export const LATITUDE_SANDBOX_PROJECTS: readonly SandboxProject[] = [
 
 export function findSandboxProject(idOrSlug: string): SandboxProject | undefined {
   return LATITUDE_SANDBOX_PROJECTS.find((p) => p.id === idOrSlug || p.slug === idOrSlug);
+}
+
+const HOUR = 3_600_000;
+
+/** The project as of `now`: every product's usage is its whole-period figure times the share of whole hours elapsed. */
+export function sandboxProjectAt(idOrSlug: string, now: Date): SandboxProject | undefined {
+  const project = findSandboxProject(idOrSlug);
+  if (!project) return undefined;
+  const period = sandboxPeriod(now);
+  const hours = Math.floor((now.getTime() - period.start.getTime()) / HOUR);
+  const share = (hours * HOUR) / (period.end.getTime() - period.start.getTime());
+  const products = project.products.map((p): SandboxProduct => {
+    const quantity = Math.round(p.quantity * share * 100) / 100;
+    const gross = Math.round(quantity * p.unit_price);
+    const discounts = p.discounts.map((d) => (d.type === "amount" ? { ...d, value: Math.round(d.value * share) } : d));
+    const off = discounts.reduce((sum, d) => sum + (d.type === "percent" ? Math.round((gross * d.value) / 100) : d.value), 0);
+    return { ...p, quantity, amount_without_discount: gross, discounts, price: Math.max(0, gross - off) };
+  });
+  return { ...project, products };
 }
 
 /** The products a query returns, filtered as Latitude does: by product id and by plan name. */

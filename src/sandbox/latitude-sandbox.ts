@@ -8,7 +8,7 @@ import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { systemClock } from "../clock.js";
 import type { Clock } from "../clock.js";
-import { filterSandboxProducts, findSandboxProject, LATITUDE_SANDBOX_PROJECTS, sandboxPeriod } from "./latitude-data.js";
+import { filterSandboxProducts, LATITUDE_SANDBOX_PROJECTS, sandboxPeriod, sandboxProjectAt } from "./latitude-data.js";
 
 export interface LatitudeFaults {
   /** Answer the next requests with these statuses, one each, before serving normally again. */
@@ -78,7 +78,8 @@ export async function startLatitudeSandbox(options: LatitudeSandboxOptions = {})
       if (req.method !== "GET" || url.pathname !== "/billing/usage") return send(res, 404, apiError(404, "Not Found", `No route ${req.method} ${url.pathname}.`));
       const projectKey = url.searchParams.get("filter[project]");
       if (!projectKey) return send(res, 400, apiError(400, "Bad Request", "filter[project] is required."));
-      const project = findSandboxProject(projectKey);
+      const at = now();
+      const project = sandboxProjectAt(projectKey, at);
       if (!project) {
         const known = LATITUDE_SANDBOX_PROJECTS.map((p) => `${p.id} (${p.slug})`).join(", ");
         return send(res, 404, apiError(404, "Not Found", `Project ${projectKey} not found. Sandbox projects: ${known}.`));
@@ -89,7 +90,7 @@ export async function startLatitudeSandbox(options: LatitudeSandboxOptions = {})
       if (malformed === "wrong-shape") return send(res, 200, { data: { id: "", type: "billing_usage", attributes: { price: "a lot" } } });
 
       const products = filterSandboxProducts(project, { products: url.searchParams.getAll("filter[products][]"), plan: url.searchParams.get("filter[plan]") ?? undefined });
-      const period = sandboxPeriod(now());
+      const period = sandboxPeriod(at);
       send(res, 200, {
         data: {
           id: "",

@@ -14,7 +14,7 @@ import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/con
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AuthService, BillingService } from "../viam-proto.js";
 import type { AuthenticateRequestF, MsgType } from "../viam-proto.js";
-import { createSandboxState, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
+import { accrueUsage, createSandboxState, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
 import type { SandboxInvoice, SandboxOrg, SandboxState } from "./data.js";
 import { pdfChunks } from "./pdf.js";
 import { systemClock } from "../clock.js";
@@ -185,7 +185,9 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   const handlers: Handlers = {
     getCurrentMonthUsage({ orgId }) {
       const o = org("org_id", orgId);
-      const period = currentPeriodOf(clock());
+      const now = clock();
+      accrueUsage(o, now);
+      const period = currentPeriodOf(now);
       return {
         startDate: ts(period.start),
         endDate: ts(period.end),
@@ -194,7 +196,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
         resourceUsageCostsBySource: o.sources.map((s) => ({
           sourceType: s.sourceType,
           tierName: s.tierName,
-          resourceUsageCosts: { usageCosts: s.costs.map((c) => ({ ...c })), ...sourceTotals(s) },
+          resourceUsageCosts: { usageCosts: s.costs.map((c) => ({ resourceType: c.resourceType, cost: c.cost })), ...sourceTotals(s) },
         })),
       };
     },

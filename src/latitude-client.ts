@@ -45,6 +45,18 @@ const billingUsageDocument = z.object({
 /** data.attributes of GET /billing/usage; amounts in cents. */
 export type LatitudeBillingUsage = z.infer<typeof billingUsageDocument>["data"]["attributes"];
 
+const projectsPage = z.object({
+  data: z.array(z.object({ id: z.string(), attributes: z.object({ name: z.string().nullish(), slug: z.string().nullish() }).nullish() })),
+});
+export interface LatitudeProject {
+  id: string;
+  name: string | null;
+  slug: string | null;
+}
+/** GET /projects is paged; this many per page, and at most this many pages (a reseller's worth). */
+const PROJECTS_PAGE_SIZE = 100;
+const MAX_PROJECT_PAGES = 10;
+
 export interface BillingUsageQuery {
   project: string;
   products?: readonly string[];
@@ -58,6 +70,8 @@ export interface LatitudeCallOptions {
 
 export class LatitudeClient {
   private sandbox: Promise<LatitudeSandbox> | undefined;
+  /** The token's projects, listed once per process; a failed listing is not kept. */
+  private projectList: Promise<LatitudeProject[]> | undefined;
 
   constructor(
     private readonly config: Config,
@@ -77,6 +91,29 @@ export class LatitudeClient {
       throw describeLatitudeFailure({ kind: "malformed", detail }, what, options.timeoutMs);
     }
     return parsed.data.data.attributes;
+  }
+
+  /** Every project the token sees (GET /projects, all pages), once per process. */
+  projects(options: LatitudeCallOptions): Promise<LatitudeProject[]> {
+    this.projectList ??= this.listProjects(options).catch((err: unknown) => {
+      this.projectList = undefined;
+      throw err;
+    });
+    return this.projectList;
+  }
+
+  private async listProjects(options: LatitudeCallOptions): Promise<LatitudeProject[]> {
+    const projects: LatitudeProject[] = [];
+    for (let page = 1; page <= MAX_PROJECT_PAGES; page++) {
+      const params = new URLSearchParams({ "page[size]": String(PROJECTS_PAGE_SIZE), "page[number]": String(page) });
+      const what = "the list of Latitude.sh projects";
+      const parsed = projectsPage.safeParse(await this.get(`/projects?${params}`, what, options));
+      if (!parsed.success) throw describeLatitudeFailure({ kind: "malformed", detail: parsed.error.issues[0]?.message ?? "unexpected shape" }, what, options.timeoutMs);
+      projects.push(...parsed.data.data.map((p) => ({ id: p.id, name: p.attributes?.name ?? null, slug: p.attributes?.slug ?? null })));
+      if (parsed.data.data.length < PROJECTS_PAGE_SIZE) return projects;
+    }
+    this.logger.log("warning", `the Latitude.sh token sees more than ${PROJECTS_PAGE_SIZE * MAX_PROJECT_PAGES} projects; the overview covers the first ${projects.length}`);
+    return projects;
   }
 
   async close(): Promise<void> {

@@ -178,6 +178,23 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
     expect(text).toMatch(/Viam org-does-not-exist: FAILED: Not found/);
   });
 
+  it("a project list that cannot be read is a failed row that says why, not a silent gap", async () => {
+    // A fresh server: the list of the first one is already cached.
+    const fresh = await startServer(liveEnv(viam, { LATITUDESH_SERVER_URL: latitude.url, LATITUDESH_BEARER: latitude.token, VIAM_ORG_ID: ORG.acme }));
+    try {
+      latitude.faults.statuses = [401];
+      const { data, text } = await overview(fresh);
+      expect(data.rows.map((r) => `${r.provider}:${r.id}`)).toEqual(["viam:org-acme", "latitude:(all projects)"]);
+      expect(data.rows[1]!.error).toMatch(/LATITUDESH_BEARER/);
+      expect(data.failed_rows).toBe(1);
+      expect(text).toMatch(/Latitude.sh \(all projects\): FAILED/);
+      // Not cached: the next call lists them.
+      expect((await overview(fresh)).data.rows).toHaveLength(1 + LATITUDE_SANDBOX_PROJECTS.length);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("a failing Latitude.sh leaves the Viam rows intact, and names LATITUDESH_BEARER", async () => {
     latitude.faults.statuses = [401];
     const { data } = await overview(server, { org_ids: [ORG.acme], latitude_projects: ["web-prod"] });
@@ -186,12 +203,15 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
     expect(data.month_to_date_total).toBeCloseTo(data.rows[0]!.month_to_date!, 2);
   });
 
-  it("defaults to VIAM_ORG_ID and LATITUDESH_PROJECT; [] leaves a provider out", async () => {
+  it("defaults: VIAM_ORG_ID for Viam, every project the token sees for Latitude.sh (listed once); [] leaves a provider out", async () => {
+    latitude.requests.length = 0;
     const { data } = await overview(server);
-    expect(data.rows.map((r) => `${r.provider}:${r.id}`)).toEqual(["viam:org-fieldworks", "latitude:proj_sandbox_ml"]);
+    expect(data.rows.map((r) => `${r.provider}:${r.id}`)).toEqual(["viam:org-fieldworks", ...LATITUDE_SANDBOX_PROJECTS.map((p) => `latitude:${p.id}`)]);
     expect(data.sandbox_defaults).toBe(false);
     const latitudeOnly = await overview(server, { org_ids: [] });
-    expect(latitudeOnly.data.rows.map((r) => r.provider)).toEqual(["latitude"]);
+    expect(latitudeOnly.data.rows.map((r) => r.provider)).toEqual(LATITUDE_SANDBOX_PROJECTS.map(() => "latitude"));
+    // Two overviews, one listing.
+    expect(latitude.requests.filter((r) => r.url.startsWith("/projects")).map((r) => r.url)).toEqual(["/projects?page%5Bsize%5D=100&page%5Bnumber%5D=1"]);
     const nothing = await call(server.client, TOOL, { org_ids: [], latitude_projects: [] });
     expect(nothing.isError).toBe(true);
     expect(textOf(nothing)).toMatch(/Nothing to report.*VIAM_ORG_ID.*LATITUDESH_PROJECT/);

@@ -98,6 +98,15 @@ async function latitudeFigures(project: string, ctx: ToolContext, now: Date): Pr
 /** "0.3%" under 1%, whole percent above, so the first hours of a period do not read as 0%. */
 const elapsedPercent = (share: number) => (share < 0.01 ? `${(share * 100).toFixed(1)}%` : `${Math.round(share * 100)}%`);
 
+/** The ids of every Latitude.sh project the token sees, or why they could not be listed. */
+async function listedProjects(ctx: ToolContext): Promise<{ ids: string[] } | { ids: string[]; error: unknown }> {
+  try {
+    return { ids: (await ctx.latitude.projects({ timeoutMs: ctx.timeoutMs, signal: ctx.signal })).map((p) => p.id) };
+  } catch (error) {
+    return { ids: [], error };
+  }
+}
+
 /** One line per row; `tagSandbox` marks demo rows when real and demo rows are mixed. */
 function describeRow(r: Row, tagSandbox: boolean): string {
   const label = `${r.provider === "viam" ? "Viam" : "Latitude.sh"} ${r.name ? `${r.name} (${r.id})` : r.id}${tagSandbox && r.sandbox ? " [sandbox]" : ""}`;
@@ -139,7 +148,7 @@ export default defineTool({
       .array(idField("Latitude.sh project id or slug."))
       .max(20)
       .optional()
-      .describe("Latitude.sh projects to include ([] for none). Default: LATITUDESH_PROJECT; in sandbox mode, the sandbox projects."),
+      .describe("Latitude.sh projects to include ([] for none). Default: every project the token sees."),
   },
   output: {
     as_of: z.string().describe("ISO date-time the projection was made at."),
@@ -159,11 +168,14 @@ export default defineTool({
     // Demo ids only when nothing is configured at all, so demo figures never mix with real ones.
     const sandboxMode = config.viam.kind === "sandbox" && config.latitude.kind === "sandbox";
     const demoOrgs = sandboxMode && org_ids === undefined && !config.defaultOrgId;
-    const demoProjects = sandboxMode && latitude_projects === undefined && !config.defaultLatitudeProject;
+    const demoProjects = sandboxMode && latitude_projects === undefined;
+    // Every project the token sees, live or in the sandbox; never demo projects beside real Viam figures.
+    const allProjects = latitude_projects === undefined && (config.latitude.kind !== "sandbox" || sandboxMode);
     const configured = (value: string | undefined) => (value ? [value] : []);
     const orgs = [...new Set(org_ids ?? (demoOrgs ? SANDBOX_ORGS : configured(config.defaultOrgId)))];
-    const projects = [...new Set(latitude_projects ?? (demoProjects ? SANDBOX_PROJECTS : configured(config.defaultLatitudeProject)))];
-    if (orgs.length + projects.length === 0) {
+    const listing = allProjects ? await listedProjects(ctx) : { ids: [] };
+    const projects = [...new Set(latitude_projects ?? listing.ids)];
+    if (orgs.length + projects.length === 0 && !("error" in listing)) {
       throw new ToolError("Nothing to report: pass org_ids and/or latitude_projects, or set VIAM_ORG_ID and/or LATITUDESH_PROJECT.");
     }
 
@@ -171,6 +183,8 @@ export default defineTool({
     const tasks = [
       ...orgs.map((id) => ({ provider: "viam" as const, id, sandbox: config.viam.kind === "sandbox", figures: () => viamFigures(id, ctx, now) })),
       ...projects.map((id) => ({ provider: "latitude" as const, id, sandbox: config.latitude.kind === "sandbox", figures: () => latitudeFigures(id, ctx, now) })),
+      // A project list that could not be read is a failed row, not a silent gap.
+      ...("error" in listing ? [{ provider: "latitude" as const, id: "(all projects)", sandbox: config.latitude.kind === "sandbox", figures: () => Promise.reject(listing.error) }] : []),
     ];
     const settled = await Promise.allSettled(tasks.map((t) => t.figures()));
     const rows: Row[] = settled.map((outcome, i) => {

@@ -75,6 +75,12 @@ export async function startLatitudeSandbox(options: LatitudeSandboxOptions = {})
         return send(res, 401, apiError(401, "Unauthorized", "The API key is invalid or missing."));
       }
       const url = new URL(req.url ?? "/", "http://sandbox");
+      if (req.method === "GET" && url.pathname === "/projects") {
+        const size = Math.min(Math.max(Number(url.searchParams.get("page[size]") ?? 20) || 20, 1), 100);
+        const number = Math.max(Number(url.searchParams.get("page[number]") ?? 1) || 1, 1);
+        const page = LATITUDE_SANDBOX_PROJECTS.slice((number - 1) * size, number * size);
+        return send(res, 200, { data: page.map((p) => ({ id: p.id, type: "projects", attributes: { name: p.name, slug: p.slug, billing_type: "Normal" } })), meta: {} });
+      }
       if (req.method !== "GET" || url.pathname !== "/billing/usage") return send(res, 404, apiError(404, "Not Found", `No route ${req.method} ${url.pathname}.`));
       const projectKey = url.searchParams.get("filter[project]");
       if (!projectKey) return send(res, 400, apiError(400, "Bad Request", "filter[project] is required."));

@@ -31,7 +31,7 @@ const orgArg = z.string().trim().min(1).max(128).regex(/^[^\u0000-\u001f\u007f]+
 /** How the text tells the model which organization to pass. */
 function orgInstruction(orgId: string | undefined, ctx: PromptContext): string {
   if (orgId) return `Pass org_id "${orgId}" to the viam_ tools and org_ids ["${orgId}"] to billing_spend_overview.`;
-  if (ctx.defaultOrgId) return `Omit org_id and org_ids: the server's default organization (${ctx.defaultOrgId}, from VIAM_ORG_ID) is used.`;
+  if (ctx.defaultOrgId) return `Pass org_id "${ctx.defaultOrgId}" (the server's default organization) to the viam_ tools and org_ids ["${ctx.defaultOrgId}"] to billing_spend_overview.`;
   return "No organization was given and the server has no default (VIAM_ORG_ID): ask the user for the Viam organization id first, then pass it as org_id to the viam_ tools and in org_ids to billing_spend_overview.";
 }
 
@@ -47,18 +47,18 @@ const monthlyBillingReview = definePrompt({
     return [
       `Monthly Viam billing review for organization ${org}. Today is ${ctx.today}.`,
       "",
-      `Call these tools. ${orgInstruction(org_id, ctx)}`,
-      "1. billing_spend_overview: month-to-date spend, the linear projection to the end of the billing period, outstanding balance, failed payments, last month's invoice and the projected change against it (and Latitude.sh projects, when configured).",
+      `Call these tools, for this organization only. ${orgInstruction(org_id, ctx)}`,
+      "1. billing_spend_overview with latitude_projects [] (this review is about the Viam organization alone): month-to-date spend, the projected period total with its range and basis, the previous period's total and the change against it, outstanding balance, failed payments.",
       "2. viam_get_current_month_usage: the month-to-date breakdown by source (the org and each fragment, with its tier) and by resource type, with discounts.",
-      "3. viam_get_invoices_summary: the invoices, newest first, with due dates and payment failure reasons.",
+      "3. viam_get_invoices_summary: the invoices, newest first, with due dates, days overdue and payment failure reasons.",
       "4. viam_get_org_billing_information: payment method and its verification state, billing email, tier.",
       "",
       "Then report, with the exact USD figures the tools return:",
       "- Usage: the month-to-date subtotal and the three largest cost lines.",
-      "- Projection: projected_month_end, and that it is a straight-line estimate from the share of the period elapsed.",
-      "- Invoices: the outstanding balance, and every invoice not paid with its amount and due date.",
-      "- Failed payments: each with its reason and when it failed, and whether the payment method explains it (expired card, unverified bank account).",
-      "- What changed vs last month: the projection against last month's invoice, in USD and percent (projected_change_percent); name new or re-tiered fragments. The tools give last month's total, not its breakdown: say so rather than guess.",
+      "- Projection: projected_month_end with its range (projected_low to projected_high), and in one line how it is made (projection_method); if the answer says no projection yet, say that instead of estimating one.",
+      "- Invoices: the outstanding balance, and every invoice not paid with its amount, due date and days overdue.",
+      "- Failed payments: each with its reason and when it failed, and whether the payment method's state explains it (for example an unverified bank account).",
+      "- Against last period: previous_period_total and projected_change_percent. The tools give earlier periods' totals, not their breakdown by resource: do not compare line by line.",
       "If an answer says it is sandbox (demo) data, say so at the top of the review.",
     ].join("\n");
   },

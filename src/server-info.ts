@@ -16,6 +16,10 @@ export function instructions(config: Config, allowWrites = false): string {
     lines.push(
       "Write tools (charges, tier and location changes, payment emails) never act on a first call: it returns a preview and a confirmation_token. Show the preview to the user and call again with confirm: true and the token only after the user explicitly agrees. A token works once, for exactly the previewed arguments, and expires in minutes.",
     );
+  } else {
+    lines.push(
+      "Charge and update tools (charging an org, billing tier and billing-location changes, payment-required emails) exist but are off; they are enabled by restarting the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true, and even then act only after the user confirms.",
+    );
   }
   if (!config.defaultOrgId) lines.push("No default organization is set: pass org_id.");
   else lines.push(`Default organization: ${config.defaultOrgId} (used when org_id is omitted).`);

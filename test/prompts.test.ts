@@ -1,6 +1,8 @@
 // MCP prompts through a real client over stdio: listed with their arguments, rendered with
 // the arguments and the tools to call, refused with bad arguments, hidden without their tools.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { allPrompts } from "../src/prompts.js";
 import { testClock } from "./clock.js";
 import { startServer } from "./harness.js";
@@ -38,14 +40,35 @@ describe("prompts", () => {
     for (const tool of allPrompts.find((p) => p.name === "monthly_billing_review")!.tools) expect(text).toContain(tool);
     expect(text).toMatch(/projection/i);
     expect(text).toMatch(/failed payments/i);
-    expect(text).toMatch(/last month/i);
+    expect(text).toMatch(/previous_period_total/);
+    expect(text).toContain("latitude_projects []");
+    expect(text).not.toMatch(/straight-line|linear/i);
     expect(text).toMatch(new RegExp(`Today is ${testClock().toISOString().slice(0, 10)}`));
+  });
+
+  it("asks only for what the tools answer: every field a prompt names is in a tool's output", async () => {
+    const catalog = JSON.parse(readFileSync(resolve(import.meta.dirname, "../tools/catalog.json"), "utf8")) as { tools: { name: string; inputSchema: unknown; outputSchema?: unknown }[] };
+    const names = new Set<string>();
+    const collect = (schema: unknown): void => {
+      if (typeof schema !== "object" || schema === null) return;
+      for (const [key, value] of Object.entries(schema)) {
+        if (key === "properties" && typeof value === "object" && value !== null) Object.keys(value).forEach((k) => names.add(k));
+        collect(value);
+      }
+    };
+    for (const tool of catalog.tools) (collect(tool.outputSchema), collect(tool.inputSchema), names.add(tool.name));
+    for (const prompt of allPrompts) {
+      const text = textOfPrompt(await server.client.getPrompt({ name: prompt.name, arguments: { org_id: "org-acme" } }));
+      const fields = [...new Set(text.match(/\b[a-z]+(?:_[a-z]+)+\b/g))].filter((w) => !/^(org|viam)_$/.test(w));
+      expect(fields.length).toBeGreaterThan(2);
+      expect(fields.filter((f) => !names.has(f)), prompt.name).toEqual([]);
+    }
   });
 
   it("monthly_billing_review without org_id uses the server's default organization", async () => {
     const text = textOfPrompt(await server.client.getPrompt({ name: "monthly_billing_review", arguments: {} }));
     expect(text).toContain("org-default");
-    expect(text).toMatch(/Omit org_id/);
+    expect(text).toContain('org_id "org-default"');
   });
 
   it("unpaid_invoices_follow_up renders org_id and days_overdue into the steps", async () => {

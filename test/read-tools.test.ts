@@ -124,6 +124,8 @@ describe("embedded sandbox (no credentials)", () => {
     const embedded = await startServer();
     try {
       expect(embedded.client.getInstructions()).toMatch(/SANDBOX MODE/);
+      // Writes are off: one line says the charge and update tools exist and how they are enabled.
+      expect(embedded.client.getInstructions()?.split("\n").filter((l) => /--allow-writes/.test(l))).toEqual([expect.stringMatching(/^Charge and update tools .* are off; .*BILLING_MCP_ALLOW_WRITES=true/)]);
       const result = await call(embedded.client, "viam_get_invoices_summary", { org_id: ORG.fieldworks });
       expect(result.isError).toBeFalsy();
       expect(textOf(result)).toMatch(/^SANDBOX DATA/);

@@ -46,6 +46,7 @@ interface Row {
   previous_period_total: number | null;
   outstanding_balance: number | null;
   failed_payments: { id: string; last_payment_failure_reason: string | null }[] | null;
+  failed_payment_count: number | null;
   last_invoice: { id: string; date: string | null; amount: number } | null;
   projected_change_percent: number | null;
 }
@@ -58,6 +59,10 @@ interface Overview {
   projected_low_total: number;
   projected_high_total: number;
   unprojected_rows: number;
+  outstanding_total: number;
+  failed_payment_count: number;
+  rows_total: number;
+  rows_omitted: number;
   failed_rows: number;
   rows: Row[];
   sandbox: boolean;
@@ -103,7 +108,8 @@ function expectViamRow(row: Row, org: SandboxOrg, asOf: Date) {
   // Failed payments: unpaid invoices that carry a failure reason or a failed status.
   const failed = org.invoices.filter((i) => i.status !== "paid" && (i.failureReason || /fail/.test(i.status)));
   expect(failed.length).toBeGreaterThan(0);
-  expect(row.failed_payments!.map((i) => i.id).sort()).toEqual(failed.map((i) => i.id).sort());
+  expect(row.failed_payment_count).toBe(failed.length);
+  expect(row.failed_payments!.map((i) => i.id)).toEqual([...failed].sort((a, b) => b.date.getTime() - a.date.getTime()).slice(0, 5).map((i) => i.id));
   const latest = [...org.invoices].sort((a, b) => b.date.getTime() - a.date.getTime())[0]!;
   expect(row.last_invoice).toEqual({ id: latest.id, date: isoDay(latest.date), amount: latest.amount });
 }
@@ -151,6 +157,24 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
     expect(text).toContain(`last invoice ${acme.last_invoice!.id}`);
     expect(text).toContain(`FAILED PAYMENTS: ${acme.failed_payments![0]!.id}`);
     expect(text).toContain(`Latitude.sh Web Production (proj_sandbox_web), ${data.rows[2]!.period_start} to ${data.rows[2]!.period_end}`);
+  });
+
+  it("max_rows: failed payments first, then the largest; totals still cover every row, and the text says what is left out", async () => {
+    const args = { org_ids: [ORG.acme, ORG.fieldworks, ORG.orbital, ORG.fleet], latitude_projects: ["web-prod", "ml-training"] };
+    const all = await overview(server, args);
+    const some = await overview(server, { ...args, max_rows: 3 });
+    expect([some.data.rows_total, some.data.rows_omitted, some.data.rows.length]).toEqual([6, 3, 3]);
+    const withFailures = all.data.rows.filter((r) => r.failed_payment_count);
+    const largestFailing = [...withFailures].sort((a, b) => b.projected_month_end! - a.projected_month_end!).slice(0, 3).map((r) => r.id);
+    expect(some.data.rows.map((r) => r.id).sort()).toEqual(largestFailing.sort());
+    for (const key of ["month_to_date_total", "projected_month_end_total", "outstanding_total", "failed_payment_count"] as const) expect(some.data[key]).toBe(all.data[key]);
+    expect(all.data.failed_payment_count).toBe(sum(all.data.rows.map((r) => r.failed_payment_count ?? 0)));
+    expect(some.text).toMatch(new RegExp(`3 more rows not shown \\(in the totals above\\): .* 0 of them failed, ${withFailures.length - 3} have failed payments`));
+    // Each row lists at most 5 failed payments and counts the rest.
+    const fleet = all.data.rows.find((r) => r.id === ORG.fleet)!;
+    expect(fleet.failed_payments!.length).toBe(5);
+    expect(fleet.failed_payment_count).toBe(viam.state.orgs.get(ORG.fleet)!.invoices.filter((i) => i.status !== "paid" && (i.failureReason || /fail/.test(i.status))).length);
+    expect(all.text).toContain(`and ${fleet.failed_payment_count! - 5} more`);
   });
 
   it("queries orgs and projects concurrently", async () => {

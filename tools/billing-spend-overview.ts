@@ -11,6 +11,10 @@ import type { ToolContext } from "../src/tool-definition.js";
 import { hasFailedPayment, invoicesNewestFirst, invoiceSchema } from "../src/viam-invoices.js";
 
 const SANDBOX_ORGS = [ORG.acme, ORG.fieldworks];
+/** Failed payments listed per row; the count says how many there are. */
+const FAILED_SHOWN = 5;
+/** Rows shown by default: a reseller's hundreds of orgs must not flood the model's context. */
+const DEFAULT_MAX_ROWS = 12;
 const SANDBOX_PROJECTS = LATITUDE_SANDBOX_PROJECTS.map((p) => p.id);
 
 const row = z.object({
@@ -30,7 +34,8 @@ const row = z.object({
   history_periods: z.number().int().nullable().describe("How many earlier periods' invoices the projection used (Viam; 0 for Latitude.sh)."),
   previous_period_total: z.number().nullable().describe("Viam: everything invoiced in the previous full period, USD; null when none."),
   outstanding_balance: z.number().nullable().describe("USD; null where the provider does not report it (Latitude.sh)."),
-  failed_payments: z.array(invoiceSchema).nullable().describe("Unpaid invoices whose payment failed; null where the provider does not report them (Latitude.sh)."),
+  failed_payments: z.array(invoiceSchema).nullable().describe(`The ${FAILED_SHOWN} newest unpaid invoices whose payment failed; null where the provider does not report them (Latitude.sh).`),
+  failed_payment_count: z.number().int().nullable().describe("How many unpaid invoices have a failed payment (viam_get_invoices_summary with status failed lists them all)."),
   last_invoice: z
     .object({ id: z.string(), date: z.string().nullable(), amount: z.number().describe("USD.") })
     .nullable()
@@ -43,7 +48,7 @@ type Figures = Omit<Row, "provider" | "id" | "sandbox" | "error">;
 const EMPTY: Figures = {
   name: null, period_start: null, period_end: null, elapsed_share: null, month_to_date: null, projection_basis: null,
   projected_month_end: null, projected_low: null, projected_high: null, history_periods: null, previous_period_total: null,
-  outstanding_balance: null, failed_payments: null, last_invoice: null, projected_change_percent: null,
+  outstanding_balance: null, failed_payments: null, failed_payment_count: null, last_invoice: null, projected_change_percent: null,
 };
 
 const centsOrNull = (n: number | null | undefined) => (n === null || n === undefined ? null : cents(n));
@@ -78,11 +83,13 @@ async function viamFigures(orgId: string, ctx: ToolContext, now: Date): Promise<
   const invoices = invoicesNewestFirst(summary);
   const dated = invoices.flatMap((inv) => (inv.invoice_date ? [{ date: new Date(inv.invoice_date), amount: inv.amount }] : []));
   const latest = invoices[0];
+  const failed = invoices.filter(hasFailedPayment);
   return {
     ...EMPTY,
     ...projected(usage.subtotal, period, now, invoicedPerPeriod(dated, previousPeriods(period))),
     outstanding_balance: cents(summary.outstandingBalance),
-    failed_payments: invoices.filter(hasFailedPayment),
+    failed_payments: failed.slice(0, FAILED_SHOWN),
+    failed_payment_count: failed.length,
     last_invoice: latest ? { id: latest.id, date: latest.invoice_date, amount: latest.amount } : null,
   };
 }
@@ -97,6 +104,18 @@ async function latitudeFigures(project: string, ctx: ToolContext, now: Date): Pr
 
 /** "0.3%" under 1%, whole percent above, so the first hours of a period do not read as 0%. */
 const elapsedPercent = (share: number) => (share < 0.01 ? `${(share * 100).toFixed(1)}%` : `${Math.round(share * 100)}%`);
+
+/**
+ * At most `max` rows, in their order: failed rows first, then rows with failed payments, then
+ * the largest by projection (or month-to-date). The rest are only in the totals.
+ */
+function rowsToShow(rows: Row[], max: number): Row[] {
+  if (rows.length <= max) return rows;
+  const size = (r: Row) => r.projected_month_end ?? r.month_to_date ?? 0;
+  const rank = (r: Row) => (r.error ? 0 : r.failed_payment_count ? 1 : 2);
+  const chosen = new Set([...rows].sort((a, b) => rank(a) - rank(b) || size(b) - size(a)).slice(0, max));
+  return rows.filter((r) => chosen.has(r));
+}
 
 /** The ids of every Latitude.sh project the token sees, or why they could not be listed. */
 async function listedProjects(ctx: ToolContext): Promise<{ ids: string[] } | { ids: string[]; error: unknown }> {
@@ -123,8 +142,9 @@ function describeRow(r: Row, tagSandbox: boolean): string {
   if (r.last_invoice) parts.push(`last invoice ${r.last_invoice.id} (${r.last_invoice.date ?? "?"}) ${money(r.last_invoice.amount)}`);
   if (r.outstanding_balance !== null) parts.push(`outstanding ${money(r.outstanding_balance)}`);
   if (r.failed_payments?.length) {
-    const shown = r.failed_payments.slice(0, 5).map((inv) => `${inv.id} ${money(inv.amount)} ${inv.last_payment_failure_reason ?? inv.status}`);
-    const more = r.failed_payments.length > shown.length ? ` and ${r.failed_payments.length - shown.length} more` : "";
+    const shown = r.failed_payments.map((inv) => `${inv.id} ${money(inv.amount)} ${inv.last_payment_failure_reason ?? inv.status}`);
+    const count = r.failed_payment_count ?? shown.length;
+    const more = count > shown.length ? ` and ${count - shown.length} more` : "";
     parts.push(`FAILED PAYMENTS: ${shown.join(", ")}${more}`);
   }
   return `- ${label}, ${parts.join("; ")}`;
@@ -149,6 +169,13 @@ export default defineTool({
       .max(20)
       .optional()
       .describe("Latitude.sh projects to include ([] for none). Default: every project the token sees."),
+    max_rows: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe(`Rows to show (default ${DEFAULT_MAX_ROWS}): failed rows, then rows with failed payments, then the largest; totals always cover every row.`),
   },
   output: {
     as_of: z.string().describe("ISO date-time the projection was made at."),
@@ -159,11 +186,15 @@ export default defineTool({
     projected_month_end_total: z.number().describe("Sum of their projections, USD; a row with no projection yet counts at its month-to-date."),
     projected_low_total: z.number().describe("Sum of the rows' low ends, USD (same rule)."),
     projected_high_total: z.number().describe("Sum of the rows' high ends, USD (same rule)."),
+    outstanding_total: z.number().describe("Outstanding balance over every Viam row that worked, USD."),
+    failed_payment_count: z.number().int().describe("Unpaid invoices with a failed payment, over every Viam row."),
     unprojected_rows: z.number().int().describe("Rows that worked but have no projection yet."),
     failed_rows: z.number().int(),
+    rows_total: z.number().int().describe("Rows covered by the totals."),
+    rows_omitted: z.number().int().describe("Rows left out of `rows` (see max_rows); their figures are in the totals."),
     rows: z.array(row),
   },
-  async run({ org_ids, latitude_projects }, ctx) {
+  async run({ org_ids, latitude_projects, max_rows = DEFAULT_MAX_ROWS }, ctx) {
     const { config } = ctx;
     // Demo ids only when nothing is configured at all, so demo figures never mix with real ones.
     const sandboxMode = config.viam.kind === "sandbox" && config.latitude.kind === "sandbox";
@@ -201,6 +232,7 @@ export default defineTool({
     const total = (pick: (r: Row) => number | null) => cents(working.reduce((sum, r) => sum + (pick(r) ?? r.month_to_date ?? 0), 0));
     const projected_month_end_total = total((r) => r.projected_month_end);
     const unprojected_rows = working.filter((r) => r.projected_month_end === null).length;
+    const shown = rowsToShow(rows, max_rows);
     const structured = {
       as_of: dateTime(now),
       currency: "USD" as const,
@@ -211,17 +243,30 @@ export default defineTool({
       projected_low_total: total((r) => r.projected_low),
       projected_high_total: total((r) => r.projected_high),
       unprojected_rows,
+      outstanding_total: cents(working.reduce((sum, r) => sum + (r.outstanding_balance ?? 0), 0)),
+      failed_payment_count: working.reduce((sum, r) => sum + (r.failed_payment_count ?? 0), 0),
       failed_rows: rows.length - working.length,
-      rows,
+      rows_total: rows.length,
+      rows_omitted: rows.length - shown.length,
+      rows: shown,
     };
 
+    const omitted = rows.filter((r) => !shown.includes(r));
     const mixed = rows.some((r) => r.sandbox) && rows.some((r) => !r.sandbox);
     const failed = structured.failed_rows ? `; ${structured.failed_rows} failed, not in the totals` : "";
     const lines = [
       `Spend overview as of ${structured.as_of}, amounts in USD. Projection: ${PROJECTION_METHOD}.`,
       ...(structured.sandbox_defaults ? [`No ids given and no credentials configured: showing the sandbox's demo ${[demoOrgs && `Viam orgs ${SANDBOX_ORGS.join(", ")}`, demoProjects && `Latitude.sh projects ${SANDBOX_PROJECTS.join(", ")}`].filter(Boolean).join(" and ")}.`] : []),
       `Grand total over ${working.length} of ${rows.length} rows${failed}: month-to-date ${usd(month_to_date_total)}, projected month-end ${usd(projected_month_end_total)} (range ${money(structured.projected_low_total)}-${usd(structured.projected_high_total)})${unprojected_rows ? `, counting ${unprojected_rows} row${unprojected_rows === 1 ? "" : "s"} with no projection yet at month-to-date` : ""}.`,
-      ...rows.map((r) => describeRow(r, mixed)),
+      ...(structured.outstanding_total || structured.failed_payment_count
+        ? [`Outstanding over all Viam orgs: ${usd(structured.outstanding_total)}; ${structured.failed_payment_count} unpaid invoice${structured.failed_payment_count === 1 ? "" : "s"} with a failed payment.`]
+        : []),
+      ...shown.map((r) => describeRow(r, mixed)),
+      ...(omitted.length
+        ? [
+            `${omitted.length} more row${omitted.length === 1 ? "" : "s"} not shown (in the totals above): ${money(omitted.reduce((sum, r) => sum + (r.month_to_date ?? 0), 0))} to date; ${omitted.filter((r) => r.error).length} of them failed, ${omitted.filter((r) => r.failed_payment_count).length} have failed payments. To see them, pass org_ids or latitude_projects, or a larger max_rows (up to 200).`,
+          ]
+        : []),
     ];
     return { structured, text: lines.join("\n"), sandbox: rows.some((r) => r.sandbox) };
   },

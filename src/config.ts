@@ -51,6 +51,8 @@ export function loadConfig(env: Env = process.env): Config {
   const apiKey = nonEmpty(env.VIAM_API_KEY);
   const apiKeyId = nonEmpty(env.VIAM_API_KEY_ID);
   registerSecret(apiKey);
+  // The key id is half of the credential: shown nowhere either.
+  registerSecret(apiKeyId);
   const serviceHost = (nonEmpty(env.VIAM_SERVICE_HOST) ?? DEFAULT_VIAM_HOST).replace(/\/+$/, "");
 
   let viam: ViamTarget;

@@ -268,6 +268,32 @@ describe("writes enabled", () => {
     expect(newAudit().map((l) => l.outcome)).toEqual(["refused", "refused", "previewed"]);
   });
 
+  it("amounts are positive whole cents: anything else is refused at preview, naming the rule, without a token", async () => {
+    const before = writeCalls();
+    const refusedAt = async (tool: string, args: Record<string, unknown>, field: string, rule: RegExp) => {
+      const result = await call(server.client, tool, args);
+      expect(result.isError, `${JSON.stringify(args)}: ${textOf(result)}`).toBe(true);
+      expect(textOf(result)).toContain(field);
+      expect(textOf(result)).toMatch(rule);
+      expect(result.structuredContent).toBeUndefined();
+    };
+    const positive = /must be a positive amount in whole cents \(at least 0\.01, at most 2 decimals\)/;
+    for (const subtotal of [5e-324, 0.0100000001, 1000.000000001, 0, 0.001, -1]) {
+      await refusedAt("viam_charge_organization", { org_id_to_charge: "org-acme", subtotal, tax: 0 }, "subtotal", positive);
+    }
+    await refusedAt("viam_charge_organization", { org_id_to_charge: "org-acme", subtotal: 10, tax: 0.005 }, "tax", /must be an amount in whole cents \(0 or more, at most 2 decimals\)/);
+    for (const amount of [5e-324, 0, 0.0100000001]) {
+      await refusedAt("viam_create_invoice_and_charge_immediately", { org_id_to_charge: "org-acme", amount }, "amount", positive);
+    }
+    expect(writeCalls()).toBe(before);
+    expect(newAudit().filter((l) => l.outcome === "previewed")).toEqual([]);
+    // Whole cents, including those a double cannot hold exactly, still preview.
+    const ok = await call(server.client, "viam_charge_organization", { org_id_to_charge: "org-acme", subtotal: 0.01, tax: 0 });
+    expect(structured(ok).status).toBe("preview");
+    const odd = await call(server.client, "viam_charge_organization", { org_id_to_charge: "org-acme", subtotal: 19.99, tax: 0.07 });
+    expect(structured(odd).details).toMatchObject({ subtotal: 19.99, tax: 0.07, total: 20.06 });
+  });
+
   it("an upstream failure is reported and audited as failed", async () => {
     const before = rpcCount("ChargeOrganization");
     const failed = await previewAndConfirm(server, "viam_charge_organization", { org_id_to_charge: "org-nowhere", subtotal: 10, tax: 0 });

@@ -33,6 +33,30 @@ export interface AuditEntry {
 /** Lines recorded after the RPC was sent: their failure must not claim that nothing was sent. */
 const AFTER_RPC: ReadonlySet<AuditOutcome> = new Set(["executed", "failed"]);
 
+// A caller controls what it passes (a refused call's arguments are not validated), so no
+// line may grow with it. Valid arguments (ids ≤ 128, texts ≤ 500 characters) fit unchanged.
+export const MAX_AUDIT_STRING = 600;
+export const MAX_AUDIT_LINE_BYTES = 4096;
+const MAX_ITEMS = 20;
+const MAX_DEPTH = 3;
+
+/** `value` with long strings cut (noting their length) and large or deep structures shortened. */
+function bounded(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") {
+    return value.length <= MAX_AUDIT_STRING ? value : `${value.slice(0, MAX_AUDIT_STRING)}… [${value.length} characters, cut]`;
+  }
+  if (typeof value !== "object" || value === null) return value;
+  if (depth >= MAX_DEPTH) return "[nested value, not logged]";
+  if (Array.isArray(value)) {
+    const items = value.slice(0, MAX_ITEMS).map((v) => bounded(v, depth + 1));
+    return value.length > MAX_ITEMS ? [...items, `[${value.length - MAX_ITEMS} more items, not logged]`] : items;
+  }
+  const entries = Object.entries(value);
+  const kept = Object.fromEntries(entries.slice(0, MAX_ITEMS).map(([k, v]) => [bounded(k, MAX_DEPTH) as string, bounded(v, depth + 1)]));
+  if (entries.length > MAX_ITEMS) kept["[more]"] = `${entries.length - MAX_ITEMS} more keys, not logged`;
+  return kept;
+}
+
 export class AuditLog {
   /** Appends of this process, one at a time: a short write is undone by truncating, which must not cut another line. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -44,9 +68,18 @@ export class AuditLog {
     private readonly clock: Clock,
   ) {}
 
-  /** The line `entry` is recorded as: redacted, newline-terminated. */
+  /** The line `entry` is recorded as: redacted, bounded, newline-terminated. */
   line(entry: AuditEntry): string {
-    return redact(JSON.stringify({ time: this.clock().toISOString(), pid: process.pid, target: this.target, ...entry })) + "\n";
+    const record = (e: AuditEntry) => redact(JSON.stringify({ time: this.clock().toISOString(), pid: process.pid, target: this.target, ...(bounded(e) as AuditEntry) }));
+    const fits = (text: string) => Buffer.byteLength(text) <= MAX_AUDIT_LINE_BYTES;
+    let text = record(entry);
+    if (!fits(text)) {
+      // Still too large once bounded (many long fields): name the arguments' size instead.
+      const notLogged = { "[not logged]": `arguments of ${Buffer.byteLength(JSON.stringify(entry.arguments ?? {}))} bytes` };
+      text = record({ ...entry, arguments: notLogged });
+      if (!fits(text)) text = record({ tool: entry.tool, outcome: entry.outcome, arguments: notLogged, reason: "[entry too large, not logged]" });
+    }
+    return text + "\n";
   }
 
   /** Appends and fsyncs one whole line; a ToolError when the log cannot be written (it then holds whole lines only). */

@@ -1,11 +1,12 @@
 // Write tools end to end: the built server over stdio, a real MCP client, the Viam sandbox as
 // the upstream. What reached Viam is read from the sandbox (calls, state), never assumed.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { CallToolResult, ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { MAX_AUDIT_LINE_BYTES } from "../src/audit-log.js";
 import { testClock } from "./clock.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { RunningServer, ViamSandbox } from "./harness.js";
@@ -71,6 +72,7 @@ function auditLines(path: string): AuditLine[] {
 // ---- calls ----
 const structured = (result: CallToolResult) => result.structuredContent as Record<string, unknown> & { details: Record<string, unknown> };
 const tokenOf = (result: CallToolResult) => structured(result).confirmation_token as string;
+const disabledText = (name: string) => `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
 const CHARGE = { org_id_to_charge: "org-acme", subtotal: 100, tax: 8.25, description: "Setup fee" };
 
 async function startWrites(env: Record<string, string> = {}) {
@@ -106,15 +108,41 @@ describe("writes disabled (default)", () => {
     for (const name of WRITE_TOOLS) {
       const result = await call(server.client, name, { ...CHARGE, confirm: true, confirmation_token: "x" });
       expect(result.isError).toBe(true);
-      expect(textOf(result)).toBe(`${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`);
+      expect(textOf(result)).toBe(disabledText(name));
     }
     expect(writeCalls()).toBe(before);
     const unknown = await call(server.client, "viam_no_such_tool");
     expect(textOf(unknown)).toMatch(/not found/);
     await expect.poll(() => auditLines(audit).length).toBe(WRITE_TOOLS.length);
     for (const line of auditLines(audit)) {
-      expect(line).toMatchObject({ outcome: "refused", reason: "writes are disabled", arguments: { ...CHARGE, confirm: true } });
+      // CHARGE's arguments are valid only for the charge tool; the others' lines say what is wrong.
+      const valid = line.tool === "viam_charge_organization";
+      expect(line).toMatchObject({ outcome: "refused", reason: valid ? "writes are disabled" : expect.stringMatching(/^writes are disabled \(and the arguments are invalid: /), arguments: { ...CHARGE, confirm: true } });
       expect(line.arguments).not.toHaveProperty("confirmation_token");
+    }
+  });
+
+  it("refused calls with a 9 MB description add a few KiB to the log, not 27 MiB", async () => {
+    const size = () => (existsSync(audit) ? statSync(audit).size : 0);
+    const before = size();
+    const linesBefore = before ? readFileSync(audit, "utf8").split("\n").filter(Boolean).length : 0;
+    const huge = { org_id_to_charge: "org-acme", subtotal: 10, tax: 0, description: "d".repeat(9 * 1024 * 1024) };
+    for (let i = 0; i < 3; i++) {
+      const result = await call(server.client, "viam_charge_organization", huge);
+      expect(textOf(result)).toBe(disabledText("viam_charge_organization"));
+    }
+    await expect.poll(() => size() - before, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => readFileSync(audit, "utf8").split("\n").filter(Boolean).length - linesBefore, { timeout: 10_000 }).toBe(3);
+    const grown = size() - before;
+    expect(grown).toBeLessThan(3 * MAX_AUDIT_LINE_BYTES);
+    console.log(`3 refused calls with a 9 MiB description grew the audit log by ${grown} bytes`);
+    for (const line of readFileSync(audit, "utf8").split("\n").filter(Boolean).slice(-3)) {
+      expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_AUDIT_LINE_BYTES);
+      expect(JSON.parse(line)).toMatchObject({
+        outcome: "refused",
+        reason: "writes are disabled (and the arguments are invalid: description must be at most 500 characters)",
+        arguments: { org_id_to_charge: "org-acme", description: expect.stringMatching(/^d{600}… \[9437184 characters, cut\]$/) },
+      });
     }
   });
 

@@ -41,6 +41,10 @@ export const DEFAULT_LATITUDE_URL = "https://api.latitude.sh";
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_MAX_CHARGE_USD = 1000;
 export const DEFAULT_CONFIRM_TTL_SECONDS = 300;
+// Long enough to confirm by hand (1 s only for tests and drills), short enough that a
+// forgotten preview does not stay confirmable for days.
+export const MIN_CONFIRM_TTL_SECONDS = 1;
+export const MAX_CONFIRM_TTL_SECONDS = 3600;
 export const DEFAULT_RESOURCE_MAX_BYTES = 5 * 1024 * 1024;
 
 type Env = Record<string, string | undefined>;
@@ -51,6 +55,8 @@ export function loadConfig(env: Env = process.env): Config {
   const apiKey = nonEmpty(env.VIAM_API_KEY);
   const apiKeyId = nonEmpty(env.VIAM_API_KEY_ID);
   registerSecret(apiKey);
+  // The key id is half of the credential: shown nowhere either.
+  registerSecret(apiKeyId);
   const serviceHost = (nonEmpty(env.VIAM_SERVICE_HOST) ?? DEFAULT_VIAM_HOST).replace(/\/+$/, "");
 
   let viam: ViamTarget;
@@ -75,7 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
     downloadDir: resolve(nonEmpty(env.BILLING_MCP_DOWNLOAD_DIR) ?? join(homedir(), "Downloads", "billing-mcp")),
     auditLogPath: resolve(nonEmpty(env.BILLING_MCP_AUDIT_LOG) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(homedir(), ".local", "state"), "billing-mcp", "audit.jsonl")),
     maxChargeUsd: positiveNumber(env, "BILLING_MCP_MAX_CHARGE", DEFAULT_MAX_CHARGE_USD),
-    confirmTtlMs: positiveNumber(env, "BILLING_MCP_CONFIRM_TTL_SECONDS", DEFAULT_CONFIRM_TTL_SECONDS) * 1000,
+    confirmTtlMs: numberWithin(env, "BILLING_MCP_CONFIRM_TTL_SECONDS", DEFAULT_CONFIRM_TTL_SECONDS, MIN_CONFIRM_TTL_SECONDS, MAX_CONFIRM_TTL_SECONDS) * 1000,
     clock: clockFromEnv(env.BILLING_MCP_NOW),
   };
 }
@@ -97,5 +103,13 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number; got "${raw}".`);
+  return value;
+}
+
+function numberWithin(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number of seconds from ${min} to ${max}; got "${raw}".`);
   return value;
 }

@@ -241,21 +241,27 @@ export class ConfirmationGate {
       const code = err instanceof ToolError ? err.code : undefined;
       const uncertain = UNCERTAIN.has(code);
       const error = err instanceof Error ? err.message : String(err);
-      await this.options.audit.append({ ...entry, outcome: "failed", error, uncertain }).catch((auditErr: unknown) => this.warn(auditErr));
-      if (!uncertain) throw err;
-      throw new ToolError(`${error} It may still have taken effect: check (e.g. viam_get_invoices_summary) before trying again.`, code);
+      const auditProblem = await this.options.audit.append({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
+      if (!uncertain) {
+        if (!auditProblem) throw err;
+        throw new ToolError(`${error}${auditProblem}`, code);
+      }
+      throw new ToolError(`${error} It may still have taken effect: check (e.g. viam_get_invoices_summary) before trying again.${auditProblem}`, code);
     }
     const invoiceId = typeof done.structured.invoice_id === "string" ? done.structured.invoice_id : undefined;
-    await this.options.audit.append({ ...entry, outcome: "executed", invoice_id: invoiceId }).catch((err: unknown) => this.warn(err));
+    const auditProblem = await this.options.audit.append({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
     return {
       structured: { status: "executed", summary: preview.summary, details: preview.details, result: done.structured },
-      text: `Done: ${done.text}`,
+      text: `Done: ${done.text}${auditProblem}`,
     };
   }
 
-  // After the RPC the result stands even if its audit line cannot be written: say so on stderr.
-  private warn(err: unknown): void {
-    this.options.logger.log("error", `audit log: ${err instanceof Error ? err.message : String(err)}`);
+  // After the RPC the result stands even if its audit line cannot be written: say so on
+  // stderr (and, after the RPC, in the answer). Returns the message.
+  private warn(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err);
+    this.options.logger.log("error", `audit log: ${message}`);
+    return message;
   }
 }
 

@@ -159,13 +159,24 @@ function errorText(err: unknown): string {
   return String(err).split("\n")[0] ?? "";
 }
 
-// Secrets never leave the process: every string we show passes through here.
-const secrets = new Set<string>();
+// Secrets never leave the process: every string we show passes through here. A secret is
+// masked wherever it stands and in any letter case, and so is a prefix of it as short as
+// SECRET_PREFIX characters, which is what an upstream message cut at some length shows.
+export const SECRET_PREFIX = 12;
+const MAX_NESTED = 256;
+const secrets = new Map<string, RegExp>();
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) secrets.add(value);
+  if (!value || value.length < 4 || secrets.has(value)) return;
+  // The whole secret, else its head followed by each further character optional in turn
+  // (the longest prefix that matches), nested at most MAX_NESTED deep.
+  const head = Math.min(SECRET_PREFIX, value.length);
+  let tail = "";
+  for (let i = Math.min(value.length, MAX_NESTED) - 1; i >= head; i--) tail = `(?:${escapeRegExp(value[i] as string)}${tail})?`;
+  secrets.set(value, new RegExp(`${escapeRegExp(value)}|${escapeRegExp(value.slice(0, head))}${tail}`, "gi"));
 }
 export function redact(text: string): string {
   let out = text.replace(/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [redacted]");
-  for (const secret of secrets) out = out.split(secret).join("[redacted]");
+  for (const pattern of secrets.values()) out = out.replace(pattern, "[redacted]");
   return out;
 }

@@ -47,17 +47,26 @@ export const timeoutField = z
   .optional()
   .describe("Seconds (default 30).");
 
-const isWholeCents = (v: number) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6;
+// Exact, not within a tolerance: the double must be the one nearest a whole number of cents,
+// or Viam receives a fraction of a cent (0.0100000001) or a denormal (5e-324) as typed.
+const isWholeCents = (v: number) => Math.round(v * 100) / 100 === v;
+export const MAX_USD = 1_000_000_000;
 
-/** A USD amount as Viam takes it (a double), in whole cents. */
-export function usdField(description: string) {
+/** Money in USD as Viam takes it (a double), in whole cents; `positive` also refuses 0. */
+function money(description: string, positive: boolean) {
+  const rule = positive ? "must be a positive amount in whole cents (at least 0.01, at most 2 decimals)" : "must be an amount in whole cents (0 or more, at most 2 decimals)";
   return z
     .number()
-    .min(0, "must not be negative")
-    .max(1_000_000_000, "must be at most 1000000000")
-    .refine(isWholeCents, "must be in whole cents (at most 2 decimals)")
+    .min(positive ? 0.01 : 0, rule)
+    .max(MAX_USD, `must be at most ${MAX_USD}`)
+    .refine(isWholeCents, rule)
     .describe(description);
 }
+
+/** An amount charged (a subtotal, an invoice amount): positive whole cents. */
+export const usdAmountField = (description: string) => money(description, true);
+/** An amount that may be zero (tax): whole cents, not negative. */
+export const usdField = (description: string) => money(description, false);
 
 /** Free text that ends up in front of a customer (an invoice line, an email); optional. */
 export const optionalTextField = (description: string) =>

@@ -5,7 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
 import { Code } from "@connectrpc/connect";
 import type { Config } from "./config.js";
-import { describeLatitudeFailure, registerSecret, ToolError } from "./errors.js";
+import { describeLatitudeFailure, redact, registerSecret, ToolError } from "./errors.js";
 import type { LatitudeFailure } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { LatitudeSandbox } from "./sandbox/latitude-sandbox.js";
@@ -190,7 +190,8 @@ function errorDetail(body: string): string {
     const { errors } = JSON.parse(body) as { errors?: { title?: unknown; detail?: unknown }[] };
     if (!Array.isArray(errors)) return "";
     const parts = errors.flatMap((e) => [e.title, e.detail].filter((s): s is string => typeof s === "string" && s !== ""));
-    return parts.join(": ").replace(/[.\s]+$/, "").slice(0, 300);
+    // Redacted before it is cut: a cut can leave a secret's head that no longer reads as the secret.
+    return redact(parts.join(": ").replace(/[.\s]+$/, "")).slice(0, 300);
   } catch {
     return "";
   }

@@ -141,12 +141,18 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const gate = new ConfirmationGate({ audit, clock: config.clock, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
 
   if (!allowWrites) {
-    const disabled = new Set(allTools.filter((t) => t.access === "write").map((t) => t.name));
+    const disabled = new Map(allTools.filter((t) => t.access === "write").map((t) => [t.name, t]));
     refuseCalls(server, (name, args) => {
-      if (!disabled.has(name)) return undefined;
-      const { confirmation_token: _token, ...rest } = args ?? {};
+      const tool = disabled.get(name);
+      if (!tool) return undefined;
+      // Validated before it is logged: valid arguments are recorded as the tool reads them,
+      // invalid ones only as the audit log bounds them, with the first problem named.
+      const parsed = toolInputSchema(tool).safeParse(args ?? {});
+      const { confirmation_token: _token, ...rest } = (parsed.success ? parsed.data : (args ?? {})) as Record<string, unknown>;
+      const issue = parsed.success ? undefined : parsed.error.issues[0];
+      const reason = issue ? `writes are disabled (and the arguments are invalid: ${issue.path.join(".") || "arguments"} ${issue.message})` : "writes are disabled";
       // Best effort: the refusal stands whether or not it can be recorded.
-      void audit.append({ tool: name, arguments: rest, outcome: "refused", reason: "writes are disabled" }).catch(() => undefined);
+      void audit.append({ tool: name, arguments: rest, outcome: "refused", reason }).catch(() => undefined);
       return disabledWriteMessage(name);
     });
   }

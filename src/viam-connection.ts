@@ -232,6 +232,7 @@ export class ViamConnection {
     this.sandbox ??= import("./sandbox/viam-sandbox.js").then(({ startViamSandbox }) => startViamSandbox({ clock: this.config.clock }));
     const sandbox = await this.sandbox;
     registerSecret(sandbox.apiKey);
+    registerSecret(sandbox.apiKeyId);
     return { serviceHost: sandbox.url, apiKeyId: sandbox.apiKeyId, apiKey: sandbox.apiKey, sandbox: true };
   }
 }

@@ -14,6 +14,7 @@
 import type { Message, MethodInfo, ServiceType } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
+import { registerSecret } from "./errors.js";
 import { streamBorrowingMessages } from "./grpc-web-lean-stream.js";
 
 /** What the SDK passes its transport factory. `credentials` is fetch's cookie mode: nothing to do in Node. */
@@ -50,14 +51,30 @@ export function installViamTransport(): void {
 export function createViamTransport(options: SdkTransportOptions): Transport {
   const standard = createGrpcWebTransport({ baseUrl: options.baseUrl, httpVersion: "1.1" });
   const transport: Transport = {
-    unary: (service, method, signal, timeoutMs, header, input, contextValues) => standard.unary(service, method, signal, timeoutMs, header, input, contextValues),
-    stream: (service, method, signal, timeoutMs, header, input, contextValues) =>
-      isInvoicePdf(service, method)
+    unary: (service, method, signal, timeoutMs, header, input, contextValues) => {
+      registerAccessToken(header);
+      return standard.unary(service, method, signal, timeoutMs, header, input, contextValues);
+    },
+    stream: (service, method, signal, timeoutMs, header, input, contextValues) => {
+      registerAccessToken(header);
+      return isInvoicePdf(service, method)
         ? streamBorrowingMessages(options.baseUrl, service, method, signal, timeoutMs, header, input)
-        : standard.stream(service, method, signal, timeoutMs, header, input, contextValues),
+        : standard.stream(service, method, signal, timeoutMs, header, input, contextValues);
+    },
   };
   builtHere.add(transport);
   return transport;
+}
+
+/**
+ * The SDK obtains access tokens at login and keeps them to itself; each one passes here in
+ * the authorization header of the first call it authenticates, before any answer to that
+ * call could quote it, so it is registered as a secret then.
+ */
+function registerAccessToken(header: HeadersInit | undefined): void {
+  const authorization = header === undefined ? null : new Headers(header).get("authorization");
+  const token = authorization && /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  if (token) registerSecret(token);
 }
 
 function isInvoicePdf<I extends Message<I>, O extends Message<O>>(service: ServiceType, method: MethodInfo<I, O>): boolean {

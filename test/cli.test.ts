@@ -66,6 +66,17 @@ describe("BILLING_MCP_NOW", () => {
   });
 });
 
+describe("BILLING_MCP_CONFIRM_TTL_SECONDS", () => {
+  it("a value out of range stops start-up with one line stating the range", async () => {
+    for (const value of ["0.001", "1000000000", "0", "-5", "soon"]) {
+      const { code, stdout, stderr } = await runCli(["serve"], { BILLING_MCP_CONFIRM_TTL_SECONDS: value });
+      expect(code, value).toBe(1);
+      expect(stdout).toBe("");
+      expect(stderr.trim().split("\n")).toEqual([`billing-mcp: BILLING_MCP_CONFIRM_TTL_SECONDS must be a number of seconds from 1 to 3600; got "${value}".`]);
+    }
+  });
+});
+
 describe("billing-mcp tools", () => {
   it("lists every served tool with read/write and title; write tools only with --allow-writes", async () => {
     const reads = await runCli(["tools"]);

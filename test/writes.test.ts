@@ -1,11 +1,12 @@
 // Write tools end to end: the built server over stdio, a real MCP client, the Viam sandbox as
 // the upstream. What reached Viam is read from the sandbox (calls, state), never assumed.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { CallToolResult, ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { MAX_AUDIT_LINE_BYTES } from "../src/audit-log.js";
 import { testClock } from "./clock.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { RunningServer, ViamSandbox } from "./harness.js";
@@ -71,6 +72,7 @@ function auditLines(path: string): AuditLine[] {
 // ---- calls ----
 const structured = (result: CallToolResult) => result.structuredContent as Record<string, unknown> & { details: Record<string, unknown> };
 const tokenOf = (result: CallToolResult) => structured(result).confirmation_token as string;
+const disabledText = (name: string) => `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
 const CHARGE = { org_id_to_charge: "org-acme", subtotal: 100, tax: 8.25, description: "Setup fee" };
 
 async function startWrites(env: Record<string, string> = {}) {
@@ -106,15 +108,41 @@ describe("writes disabled (default)", () => {
     for (const name of WRITE_TOOLS) {
       const result = await call(server.client, name, { ...CHARGE, confirm: true, confirmation_token: "x" });
       expect(result.isError).toBe(true);
-      expect(textOf(result)).toBe(`${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`);
+      expect(textOf(result)).toBe(disabledText(name));
     }
     expect(writeCalls()).toBe(before);
     const unknown = await call(server.client, "viam_no_such_tool");
     expect(textOf(unknown)).toMatch(/not found/);
     await expect.poll(() => auditLines(audit).length).toBe(WRITE_TOOLS.length);
     for (const line of auditLines(audit)) {
-      expect(line).toMatchObject({ outcome: "refused", reason: "writes are disabled", arguments: { ...CHARGE, confirm: true } });
+      // CHARGE's arguments are valid only for the charge tool; the others' lines say what is wrong.
+      const valid = line.tool === "viam_charge_organization";
+      expect(line).toMatchObject({ outcome: "refused", reason: valid ? "writes are disabled" : expect.stringMatching(/^writes are disabled \(and the arguments are invalid: /), arguments: { ...CHARGE, confirm: true } });
       expect(line.arguments).not.toHaveProperty("confirmation_token");
+    }
+  });
+
+  it("refused calls with a 9 MB description add a few KiB to the log, not 27 MiB", async () => {
+    const size = () => (existsSync(audit) ? statSync(audit).size : 0);
+    const before = size();
+    const linesBefore = before ? readFileSync(audit, "utf8").split("\n").filter(Boolean).length : 0;
+    const huge = { org_id_to_charge: "org-acme", subtotal: 10, tax: 0, description: "d".repeat(9 * 1024 * 1024) };
+    for (let i = 0; i < 3; i++) {
+      const result = await call(server.client, "viam_charge_organization", huge);
+      expect(textOf(result)).toBe(disabledText("viam_charge_organization"));
+    }
+    await expect.poll(() => size() - before, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => readFileSync(audit, "utf8").split("\n").filter(Boolean).length - linesBefore, { timeout: 10_000 }).toBe(3);
+    const grown = size() - before;
+    expect(grown).toBeLessThan(3 * MAX_AUDIT_LINE_BYTES);
+    console.log(`3 refused calls with a 9 MiB description grew the audit log by ${grown} bytes`);
+    for (const line of readFileSync(audit, "utf8").split("\n").filter(Boolean).slice(-3)) {
+      expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_AUDIT_LINE_BYTES);
+      expect(JSON.parse(line)).toMatchObject({
+        outcome: "refused",
+        reason: "writes are disabled (and the arguments are invalid: description must be at most 500 characters)",
+        arguments: { org_id_to_charge: "org-acme", description: expect.stringMatching(/^d{600}… \[9437184 characters, cut\]$/) },
+      });
     }
   });
 
@@ -266,6 +294,32 @@ describe("writes enabled", () => {
     expect(structured(atCap).status).toBe("preview");
     expect(writeCalls()).toBe(before);
     expect(newAudit().map((l) => l.outcome)).toEqual(["refused", "refused", "previewed"]);
+  });
+
+  it("amounts are positive whole cents: anything else is refused at preview, naming the rule, without a token", async () => {
+    const before = writeCalls();
+    const refusedAt = async (tool: string, args: Record<string, unknown>, field: string, rule: RegExp) => {
+      const result = await call(server.client, tool, args);
+      expect(result.isError, `${JSON.stringify(args)}: ${textOf(result)}`).toBe(true);
+      expect(textOf(result)).toContain(field);
+      expect(textOf(result)).toMatch(rule);
+      expect(result.structuredContent).toBeUndefined();
+    };
+    const positive = /must be a positive amount in whole cents \(at least 0\.01, at most 2 decimals\)/;
+    for (const subtotal of [5e-324, 0.0100000001, 1000.000000001, 0, 0.001, -1]) {
+      await refusedAt("viam_charge_organization", { org_id_to_charge: "org-acme", subtotal, tax: 0 }, "subtotal", positive);
+    }
+    await refusedAt("viam_charge_organization", { org_id_to_charge: "org-acme", subtotal: 10, tax: 0.005 }, "tax", /must be an amount in whole cents \(0 or more, at most 2 decimals\)/);
+    for (const amount of [5e-324, 0, 0.0100000001]) {
+      await refusedAt("viam_create_invoice_and_charge_immediately", { org_id_to_charge: "org-acme", amount }, "amount", positive);
+    }
+    expect(writeCalls()).toBe(before);
+    expect(newAudit().filter((l) => l.outcome === "previewed")).toEqual([]);
+    // Whole cents, including those a double cannot hold exactly, still preview.
+    const ok = await call(server.client, "viam_charge_organization", { org_id_to_charge: "org-acme", subtotal: 0.01, tax: 0 });
+    expect(structured(ok).status).toBe("preview");
+    const odd = await call(server.client, "viam_charge_organization", { org_id_to_charge: "org-acme", subtotal: 19.99, tax: 0.07 });
+    expect(structured(odd).details).toMatchObject({ subtotal: 19.99, tax: 0.07, total: 20.06 });
   });
 
   it("an upstream failure is reported and audited as failed", async () => {

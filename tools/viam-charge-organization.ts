@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idField, optionalIdField, optionalTextField, usdField } from "../src/fields.js";
+import { idField, optionalIdField, optionalTextField, usdAmountField, usdField } from "../src/fields.js";
 import { cents, usd } from "../src/render.js";
 import { defineWriteTool } from "../src/tool-definition.js";
 
@@ -13,7 +13,7 @@ export default defineWriteTool({
   annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: true },
   input: {
     org_id_to_charge: idField("Viam organization whose payment method is charged."),
-    subtotal: usdField("Amount before tax, USD."),
+    subtotal: usdAmountField("Amount before tax, USD."),
     tax: usdField("Tax, USD (0 for none)."),
     description: optionalTextField("Invoice line shown to the customer."),
     org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),

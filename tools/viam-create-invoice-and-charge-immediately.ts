@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idField, optionalIdField, optionalTextField, usdField } from "../src/fields.js";
+import { idField, optionalIdField, optionalTextField, usdAmountField } from "../src/fields.js";
 import { usd } from "../src/render.js";
 import { defineWriteTool } from "../src/tool-definition.js";
 
@@ -13,7 +13,7 @@ export default defineWriteTool({
   annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: true },
   input: {
     org_id_to_charge: idField("Viam organization whose payment method is charged."),
-    amount: usdField("Amount to invoice and charge, USD."),
+    amount: usdAmountField("Amount to invoice and charge, USD."),
     description: optionalTextField("Invoice line shown to the customer."),
     org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),
     disable_email: z.boolean().default(false).describe("True: Viam sends no email about the invoice (default false: it does)."),

@@ -19,6 +19,12 @@ export interface LatitudeFaults {
   malformed: "invalid-json" | "wrong-shape" | undefined;
   /** Delay every answer by this many milliseconds. */
   delayMs: number;
+  /**
+   * Answer the next request 403 with an error detail quoting the token it came with in every
+   * position (bare, in JSON, as a parameter, upper-cased), and once more where a cut at 300
+   * characters leaves only its first 20.
+   */
+  quoteToken: boolean;
 }
 
 export interface RecordedRequest {
@@ -59,13 +65,22 @@ const FORCED: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 
 export async function startLatitudeSandbox(options: LatitudeSandboxOptions = {}): Promise<LatitudeSandbox> {
   const token = options.token ?? `lat_sandbox_${randomBytes(16).toString("hex")}`;
   const now = options.clock ?? systemClock;
-  const faults: LatitudeFaults = { statuses: [], retryAfter: undefined, malformed: undefined, delayMs: 0 };
+  const faults: LatitudeFaults = { statuses: [], retryAfter: undefined, malformed: undefined, delayMs: 0, quoteToken: false };
   const requests: RecordedRequest[] = [];
 
   const server = createServer((req, res) => {
     requests.push({ url: req.url ?? "", authorization: req.headers.authorization, accept: req.headers.accept });
     setTimeout(() => {
       if (res.destroyed) return;
+      if (faults.quoteToken) {
+        faults.quoteToken = false;
+        const quoted = req.headers.authorization ?? "";
+        const title = "Forbidden";
+        const head = `token ${quoted} is not valid; {"token":"${quoted}"}; session=${quoted}; ${quoted.toUpperCase()}; `;
+        // errors[].title + ": " + detail, as the client joins them: the last quote starts 20 characters before 300.
+        const detail = head + "x".repeat(Math.max(0, 280 - title.length - 2 - head.length)) + quoted + " was revoked";
+        return send(res, 403, apiError(403, title, detail));
+      }
       const forced = faults.statuses.shift();
       if (forced !== undefined) {
         const retry: Record<string, string> = faults.retryAfter && (forced === 429 || forced === 503) ? { "retry-after": faults.retryAfter } : {};

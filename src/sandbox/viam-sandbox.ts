@@ -63,6 +63,14 @@ export interface SandboxFaults {
   dropPdfConnectionAfterBytes: number | null;
   /** GetInvoicePdf is answered with this HTTP status and an HTML page, as a proxy in front of Viam might. */
   pdfHttpStatus: number | null;
+  /**
+   * The next N billing RPCs fail (PERMISSION_DENIED) with a message quoting the bearer token
+   * they came with, the API key and its id, in every position a careless upstream might: bare,
+   * in JSON, as a parameter, upper-cased, and cut short at the end.
+   */
+  quoteSecretsNext: number;
+  /** GetInvoicePdf is answered with a malformed HTTP status line quoting the bearer token (cut by the reader's 60-character excerpt). */
+  pdfStatusLineQuotesToken: boolean;
   reset(): void;
 }
 
@@ -120,6 +128,8 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     cutPdfStreamAfterChunks: null,
     dropPdfConnectionAfterBytes: null,
     pdfHttpStatus: null,
+    quoteSecretsNext: 0,
+    pdfStatusLineQuotesToken: false,
   });
   const faults: SandboxFaults = {
     ...noFaults(),
@@ -138,6 +148,13 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       /^Bearer\s+(\S+)$/i.exec(ctx.requestHeader.get("authorization") ?? "")?.[1] ?? fail(Code.Unauthenticated, "missing authorization: Bearer token");
     if (!liveTokens.has(token)) fail(Code.Unauthenticated, expiredTokens.has(token) ? "access token expired" : "invalid access token");
     count(rpc);
+    if (faults.quoteSecretsNext > 0) {
+      faults.quoteSecretsNext--;
+      fail(
+        Code.PermissionDenied,
+        `token ${token} is not valid; {"token":"${token}","key_id":"${apiKeyId}","key":"${apiKey}"}; session=${token}; AUTH ${token.toUpperCase()} KEY ${apiKey.toUpperCase()}; cut: ${token.slice(0, 20)}`,
+      );
+    }
     deadlines.set(rpc, ctx.timeoutMs());
     if (faults.delayMs > 0) await wait(rpc, faults.delayMs, ctx.signal);
     if (faults.unavailableNext > 0) {
@@ -346,8 +363,13 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   };
 
   /** Faults below gRPC, on GetInvoicePdf's HTTP exchange; true: the request was answered here. */
-  function httpFaults(url: string | undefined, res: ServerResponse): boolean {
-    if (!url?.endsWith("/GetInvoicePdf")) return false;
+  function httpFaults(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!req.url?.endsWith("/GetInvoicePdf")) return false;
+    if (faults.pdfStatusLineQuotesToken) {
+      const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
+      res.socket?.end(`XHTTP/1.1 502 Bad Gateway; session=${token}\r\n\r\n`);
+      return true;
+    }
     if (faults.pdfHttpStatus !== null) {
       res.writeHead(faults.pdfHttpStatus, { "content-type": "text/html" }).end("<html><body>Bad gateway</body></html>");
       return true;
@@ -368,7 +390,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
 
   const handle = connectNodeAdapter({ routes, grpcWeb: true, connect: false, grpc: false });
   const listener = (req: IncomingMessage, res: ServerResponse) => {
-    if (!httpFaults(req.url, res)) handle(req, res);
+    if (!httpFaults(req, res)) handle(req, res);
   };
   const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {

@@ -260,7 +260,7 @@ async function measureUsageText(server: StdioMcpClient, viam: DirectViamClient):
   // bundled code lacks count too.
   const raw = JSON.stringify(GetCurrentMonthUsageResponse.fromBinary(response.toBinary()).toJson());
   const text = textOf(await server.callTool("viam_get_current_month_usage", { org_id: ORG.acme }));
-  // Every amount written in the text (not digits inside names such as unknown_99), in cents.
+  // Every amount written in the text (not digits inside names such as unrecognised_99), in cents.
   const inText = new Set([...text.matchAll(/(?<![\w.])\d+(?:\.\d+)?/g)].map((m) => Math.round(Number(m[0]) * 100)));
   const missing: string[] = [];
   const visit = (value: unknown, path: string) => {

@@ -52,10 +52,10 @@ export const PaymentMethodType = proto3.makeEnum("viam.app.v1.PaymentMethodType"
   { no: 2, name: "PAYMENT_METHOD_TYPE_USBANKACCOUNT" },
 ]);
 
-/** snake_case name of an enum value without its type prefix; unknown values from a newer server stay visible. */
+/** snake_case name of an enum value without its type prefix; a value from a newer server stays visible as unrecognised_N. */
 export function enumValueName(enumObject: object, prefix: string, value: number): string {
   const info = proto3.getEnumType(enumObject as Parameters<typeof proto3.getEnumType>[0]).findNumber(value);
-  if (!info) return `unknown_${value}`;
+  if (!info) return `unrecognised_${value}`;
   return info.name.replace(prefix, "").toLowerCase();
 }
 

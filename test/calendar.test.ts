@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CALENDAR_INSTANTS } from "./clock.js";
 
-const DATE_DEPENDENT_SUITES = ["test/spend.test.ts", "test/overview.test.ts", "test/sandbox.test.ts", "test/prompts.test.ts"];
+const DATE_DEPENDENT_SUITES = ["test/spend.test.ts", "test/overview.test.ts", "test/sandbox.test.ts", "test/prompts.test.ts", "test/usage-sums.test.ts", "test/invoice-lists.test.ts"];
 const VITEST = resolve(import.meta.dirname, "../node_modules/vitest/vitest.mjs");
 
 function runSuitesAt(instant: string): Promise<{ code: number | null; output: string }> {

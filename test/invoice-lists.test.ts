@@ -1,6 +1,8 @@
 // Invoice lists that scale: an org with hundreds of invoices stays small and choosable.
 import { describe, expect, it } from "vitest";
 import { FLEET_INVOICE_COUNT, ORG, outstandingBalance } from "../src/sandbox/data.js";
+import type { SandboxInvoice } from "../src/sandbox/data.js";
+import { testClock } from "./clock.js";
 import { call, liveEnv, textOf, useSandboxedServer } from "./harness.js";
 import { countTokens } from "./tokens.js";
 
@@ -12,7 +14,8 @@ interface Summary {
   matching_invoices: number;
   shown_invoices: number;
   matching_unpaid_sum: number;
-  invoices: { id: string; status: string; invoice_date: string; amount: number }[];
+  status_counts: Record<string, number>;
+  invoices: { id: string; status: string; invoice_date: string; amount: number; days_overdue: number | null; last_payment_failure_reason: string | null }[];
 }
 
 async function summary(args: Record<string, unknown>) {
@@ -22,6 +25,11 @@ async function summary(args: Record<string, unknown>) {
 }
 
 const fleet = () => fx.sandbox.state.orgs.get(ORG.fleet)!;
+const DAY = 86_400_000;
+const utcDay = (d: Date) => Math.floor(d.getTime() / DAY);
+/** Whole UTC calendar days from the due date to now, for an unpaid invoice. */
+const expectedDaysOverdue = (inv: SandboxInvoice, now: Date) => (inv.status === "paid" ? null : Math.max(0, utcDay(now) - utcDay(inv.dueDate)));
+const failedPayment = (inv: SandboxInvoice) => inv.status !== "paid" && (inv.failureReason !== undefined || /fail/i.test(inv.status));
 const sum = (xs: { amount: number }[]) => Math.round(xs.reduce((a, x) => a + x.amount, 0) * 100) / 100;
 
 describe("viam_get_invoices_summary with hundreds of invoices", () => {
@@ -64,6 +72,58 @@ describe("viam_get_invoices_summary with hundreds of invoices", () => {
     const paid = await summary({ status: "paid", limit: 500 });
     expect(paid.s.matching_unpaid_sum).toBe(0);
     expect(paid.s.shown_invoices).toBe(FLEET_INVOICE_COUNT - fleet().invoices.filter((i) => i.status !== "paid").length);
+  });
+
+  it("status failed: every unpaid invoice with a recorded payment failure (status payment_failed, which the caller need not know)", async () => {
+    const failed = fleet().invoices.filter(failedPayment);
+    expect(failed.length).toBeGreaterThan(0);
+    const { s, text } = await summary({ status: "failed", limit: 500 });
+    expect(s.matching_invoices).toBe(failed.length);
+    expect(s.invoices.map((i) => i.id).sort()).toEqual(failed.map((i) => i.id).sort());
+    expect(s.matching_unpaid_sum).toBeCloseTo(sum(failed), 2);
+    expect(text).toContain(`${failed.length} failed`);
+  });
+
+  it("status overdue: unpaid and past the due date by the server's clock, each with its days overdue", async () => {
+    const now = testClock();
+    const overdue = fleet().invoices.filter((i) => (expectedDaysOverdue(i, now) ?? 0) > 0);
+    expect(overdue.length).toBeGreaterThan(0);
+    const { s, text } = await summary({ status: "overdue", limit: 500 });
+    expect(s.invoices.map((i) => i.id).sort()).toEqual(overdue.map((i) => i.id).sort());
+    for (const inv of s.invoices) {
+      const days = expectedDaysOverdue(fleet().invoices.find((i) => i.id === inv.id)!, now)!;
+      expect(inv.days_overdue, inv.id).toBe(days);
+      expect(text).toMatch(new RegExp(`^- ${inv.id} .*, ${days} days overdue`, "m"));
+    }
+  });
+
+  it("status overdue leaves out an unpaid invoice not yet due", async () => {
+    const now = testClock();
+    const acme = fx.sandbox.state.orgs.get(ORG.acme)!.invoices;
+    const notYetDue = acme.filter((i) => expectedDaysOverdue(i, now) === 0);
+    expect(notYetDue.length).toBeGreaterThan(0);
+    const { s } = await summary({ org_id: ORG.acme, status: "overdue", limit: 500 });
+    expect(s.invoices.map((i) => i.id).sort()).toEqual(acme.filter((i) => (expectedDaysOverdue(i, now) ?? 0) > 0).map((i) => i.id).sort());
+    const unpaid = await summary({ org_id: ORG.acme, status: "unpaid", limit: 500 });
+    for (const inv of notYetDue) expect(unpaid.s.invoices.find((i) => i.id === inv.id)?.days_overdue).toBe(0);
+  });
+
+  it("days overdue on every shown invoice: null when paid, whole UTC days past the due date otherwise", async () => {
+    const now = testClock();
+    const { s } = await summary({ limit: 500 });
+    for (const inv of s.invoices) expect(inv.days_overdue, inv.id).toBe(expectedDaysOverdue(fleet().invoices.find((i) => i.id === inv.id)!, now));
+    expect(s.invoices.some((i) => (i.days_overdue ?? 0) > 0)).toBe(true);
+    expect(s.invoices.some((i) => i.days_overdue === null)).toBe(true);
+  });
+
+  it("an exact status no invoice has is answered with the statuses the org's invoices have, never a bare zero", async () => {
+    const counts = new Map<string, number>();
+    for (const inv of fleet().invoices) counts.set(inv.status, (counts.get(inv.status) ?? 0) + 1);
+    const { s, text } = await summary({ status: "failed_payment" });
+    expect(s.matching_invoices).toBe(0);
+    expect(new Map(Object.entries(s.status_counts))).toEqual(counts);
+    for (const [status, n] of counts) expect(text).toContain(`${status} ${n}`);
+    expect(text).toMatch(/unpaid, failed, overdue/);
   });
 
   it("refuses a limit out of range with what to fix", async () => {

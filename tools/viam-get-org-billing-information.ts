@@ -14,7 +14,7 @@ export default defineTool({
   input: { org_id: orgIdField },
   output: {
     org_id: z.string(),
-    payment_method_type: z.string().describe("card, usbankaccount, unspecified, or unknown_N."),
+    payment_method_type: z.string().describe("card, usbankaccount, unspecified, or unrecognised_N."),
     billing_email: z.string(),
     billing_tier: z.string().nullable().describe("Null when Viam does not return it (only billing-dashboard admins see it)."),
     card: z.object({ brand: z.string(), last_four_digits: z.string() }).nullable(),

@@ -263,7 +263,11 @@ async function measureUsageText(server: StdioMcpClient, viam: DirectViamClient):
   // Every amount written in the text (not digits inside names such as unrecognised_99), in cents.
   const inText = new Set([...text.matchAll(/(?<![\w.])\d+(?:\.\d+)?/g)].map((m) => Math.round(Number(m[0]) * 100)));
   const missing: string[] = [];
+  // Deprecated aggregates of per-type figures the text lists one by one; stating them too is
+  // the double count the usage answer no longer makes.
+  const aggregates = new Set(["cloudStorageUsageCost", "otherCloudStorageUsageCost"]);
   const visit = (value: unknown, path: string) => {
+    if (aggregates.has(path)) return;
     if (typeof value === "number") {
       if (value !== 0 && !inText.has(Math.round(Math.abs(value) * 100))) missing.push(`${path}=${value}`);
     } else if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) {

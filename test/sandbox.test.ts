@@ -112,9 +112,9 @@ describe("the SDK's own billing client", () => {
     expect(summary.invoices.map((i) => i.id)).toEqual(acme.invoices.map((i) => i.id));
     expect(summary.outstandingBalance).toBeCloseTo(outstandingBalance(acme), 2);
     expect(summary.invoices[0]).toMatchObject({ status: "outstanding" });
-    // Issued on the 1st for last month, due 15 days later (overdue from then on).
+    // Issued on the 1st for last month, on 45-day terms: not yet due on any day of the month.
     const newest = summary.invoices[0]!;
-    expect(newest.dueDate!.toDate().getTime() - newest.invoiceDate!.toDate().getTime()).toBe(15 * 86_400_000);
+    expect(newest.dueDate!.toDate().getTime() - newest.invoiceDate!.toDate().getTime()).toBe(45 * 86_400_000);
     expect(summary.invoices.filter((i) => i.status === "paid").every((i) => i.paidDate)).toBe(true);
   });
 

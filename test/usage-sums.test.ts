@@ -26,19 +26,19 @@ const c = (usd: number) => Math.round(usd * 100);
 const total = (xs: number[]) => xs.reduce((a, x) => a + c(x), 0);
 const money = String.raw`(-?\d+\.\d\d)`;
 
-/** The sandbox's own cost per named type across the org's sources, nonzero only, in cents. */
+/** The sandbox's own cost per named type across the org's sources, in cents: nonzero ones, and unrecognised ones always. */
 function sandboxByType(org: SandboxOrg): Map<string, number> {
   const byType = new Map<string, number>();
   for (const cost of org.sources.flatMap((s) => s.costs)) {
     const name = usageCostTypeName(cost.resourceType);
     byType.set(name, (byType.get(name) ?? 0) + c(cost.cost));
   }
-  return new Map([...byType].filter(([, v]) => v !== 0));
+  return new Map([...byType].filter(([name, v]) => v !== 0 || name.startsWith("unrecognised_")));
 }
 
 /** "a 1.00, b 2.50" as [name, cents] pairs. */
 function pairs(list: string): [string, number][] {
-  if (!list) return [];
+  if (!list || list === "none") return [];
   return list.split(", ").map((item) => {
     const m = new RegExp(String.raw`^(\S+) ${money}$`).exec(item);
     expect(m, `cost item "${item}"`).not.toBeNull();

@@ -111,7 +111,7 @@ export function usageFigures(orgId: string, usage: ResponseOf<"getCurrentMonthUs
     gross: usd(sumCents(sources.map((s) => s.gross))),
     discounts: usd(sumCents(sources.map((s) => s.discount))),
     subtotal: usd(subtotal),
-    by_type: [...byType].filter(([, c]) => c !== 0).sort((a, b) => b[1] - a[1]).map(line),
+    by_type: [...byType].filter(([type, c]) => c !== 0 || unrecognised(type)).sort((a, b) => b[1] - a[1]).map(line),
     sources: sources.map((s) => ({
       source_type: s.source_type,
       tier_name: s.tier_name,
@@ -141,8 +141,10 @@ export default defineTool({
   },
 });
 
+// A cost type this server does not know is always shown, even at 0.00: the model should know it exists.
+const unrecognised = (type: string) => type.startsWith("unrecognised_");
 const costs = (lines: { resource_type: string; cost: number }[]) =>
-  lines.filter((c) => c.cost !== 0).map((c) => `${c.resource_type} ${money(c.cost)}`).join(", ");
+  lines.filter((c) => c.cost !== 0 || unrecognised(c.resource_type)).map((c) => `${c.resource_type} ${money(c.cost)}`).join(", ");
 const discounted = (gross: number, discount: number, net: number) => (discount ? `${money(gross)} - ${money(discount)} = ${money(net)}` : money(net));
 
 /**

@@ -199,7 +199,8 @@ export function createSandboxState(now: Date): SandboxState {
 
   const acmeInvoices = monthlyInvoices("acme", now, 12, monthlyNet(usage.acme));
   // The newest is still outstanding; one a few months ago failed on a declined card.
-  Object.assign(acmeInvoices[0]!, { status: "outstanding", paidDate: undefined, dueDate: new Date(acmeInvoices[0]!.date.getTime() + 15 * DAY) });
+  // Acme pays on 45-day terms, so on every day of the month it has an invoice not yet due.
+  Object.assign(acmeInvoices[0]!, { status: "outstanding", paidDate: undefined, dueDate: new Date(acmeInvoices[0]!.date.getTime() + 45 * DAY) });
   Object.assign(acmeInvoices[3]!, {
     status: "payment_failed",
     paidDate: undefined,

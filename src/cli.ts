@@ -5,6 +5,7 @@
 // bundle (scripts/build.ts): serve's backend (src/backend.ts), and the tools and call commands.
 // First: V8 heap settings, before the rest of the bundle allocates anything.
 import "./heap-flags.js";
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { loadConfig } from "./config.js";
@@ -57,6 +58,8 @@ Environment:
   BILLING_MCP_TOOLS                as --tools
   BILLING_MCP_ALLOW_WRITES         true: as --allow-writes
   BILLING_MCP_MAX_CHARGE           largest charge total in USD a write tool may make (default 1000)
+  BILLING_MCP_MAX_DAILY_CHARGE     largest sum in USD charged to one organization over any 24 hours,
+                                   counting charges that got no answer (default 2000)
   BILLING_MCP_CONFIRM_TTL_SECONDS  how long a write confirmation token is valid (default 300)
   BILLING_MCP_AUDIT_LOG            audit log of write attempts (default
                                    $XDG_STATE_HOME/billing-mcp/audit.jsonl, else
@@ -163,11 +166,14 @@ async function serve(cl: CommandLine): Promise<void> {
   const tools = selectTools(listing.tools, { spec: cl.toolSpec, allowWrites: cl.allowWrites, source: cl.toolSource });
   const config = loadConfig();
   const logger = stderrLogger();
+  // Only a server that has an audit log can have left a charge unanswered: the tools load only then.
+  const unresolved = existsSync(config.auditLogPath) ? await import("./server.js").then((m) => m.unresolvedCharges(m.chargeLedgerOf(config))) : [];
+  announceUnresolved(unresolved, logger);
   const front = new StdioFront({
     listing,
     tools: tools.map((t) => listedTool(t.listing, process.env.BILLING_MCP_OUTPUT_SCHEMAS === "true")),
     capabilities: capabilitiesOf(listing, tools),
-    instructions: instructions(config, cl.allowWrites),
+    instructions: instructions(config, cl.allowWrites, unresolved),
     logger,
     input: process.stdin,
     output: process.stdout,
@@ -204,6 +210,12 @@ async function serve(cl: CommandLine): Promise<void> {
   announceTarget(config, logger);
 }
 
+function announceUnresolved(unresolved: readonly string[], logger: Logger): void {
+  for (const charge of unresolved) {
+    logger.log("warning", `unresolved charge: ${charge}; an earlier process stopped before Viam answered. Check viam_get_invoices_summary before charging that organization again.`);
+  }
+}
+
 /** `tools`: what tools/list says, one line each. */
 async function listTools(cl: CommandLine): Promise<string> {
   const { connectInProcess } = await import("./in-process.js");
@@ -236,6 +248,7 @@ async function callOnce(cl: CommandLine): Promise<{ out: string } | { err: strin
   const session = await connectInProcess(billing);
   try {
     announceTarget(config, logger);
+    announceUnresolved(billing.unresolvedCharges, logger);
     const result = (await session.client.callTool({ name, arguments: cl.args }, undefined, { timeout: CALL_REQUEST_TIMEOUT_MS })) as CallToolResult;
     const text = result.content.map((c) => (c.type === "text" ? c.text : "")).filter(Boolean).join("\n");
     if (result.isError) return { err: `${text}\n` };

@@ -30,6 +30,8 @@ export interface Config {
   auditLogPath: string;
   /** A charge whose total exceeds this (USD) is refused at preview. */
   maxChargeUsd: number;
+  /** The sum charged (or possibly charged) to one organization over any 24 hours may not exceed this (USD). */
+  maxDailyChargeUsd: number;
   /** How long a confirmation token (and an elicitation prompt) stays valid. */
   confirmTtlMs: number;
   /** "Now" for everything that depends on the date (BILLING_MCP_NOW pins its start). */
@@ -40,6 +42,7 @@ export const DEFAULT_VIAM_HOST = "https://app.viam.com";
 export const DEFAULT_LATITUDE_URL = "https://api.latitude.sh";
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_MAX_CHARGE_USD = 1000;
+export const DEFAULT_MAX_DAILY_CHARGE_USD = 2000;
 export const DEFAULT_CONFIRM_TTL_SECONDS = 300;
 // Long enough to confirm by hand (1 s only for tests and drills), short enough that a
 // forgotten preview does not stay confirmable for days.
@@ -81,6 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     downloadDir: resolve(nonEmpty(env.BILLING_MCP_DOWNLOAD_DIR) ?? join(homedir(), "Downloads", "billing-mcp")),
     auditLogPath: resolve(nonEmpty(env.BILLING_MCP_AUDIT_LOG) ?? join(nonEmpty(env.XDG_STATE_HOME) ?? join(homedir(), ".local", "state"), "billing-mcp", "audit.jsonl")),
     maxChargeUsd: positiveNumber(env, "BILLING_MCP_MAX_CHARGE", DEFAULT_MAX_CHARGE_USD),
+    maxDailyChargeUsd: positiveNumber(env, "BILLING_MCP_MAX_DAILY_CHARGE", DEFAULT_MAX_DAILY_CHARGE_USD),
     confirmTtlMs: numberWithin(env, "BILLING_MCP_CONFIRM_TTL_SECONDS", DEFAULT_CONFIRM_TTL_SECONDS, MIN_CONFIRM_TTL_SECONDS, MAX_CONFIRM_TTL_SECONDS) * 1000,
     clock: clockFromEnv(env.BILLING_MCP_NOW),
   };

@@ -8,10 +8,16 @@ import { Code } from "@connectrpc/connect";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { z } from "zod";
 import type { AuditEntry, AuditLog } from "./audit-log.js";
+import { canonicalJson } from "./canonical-json.js";
+import { describeCharges } from "./charge-ledger.js";
+import type { ChargeIdentity, ChargeLedger } from "./charge-ledger.js";
 import type { Clock } from "./clock.js";
+
 import { ToolError } from "./errors.js";
 import { boundedText } from "./fields.js";
 import type { Logger } from "./logger.js";
+
+export { canonicalJson };
 import { usd } from "./render.js";
 import type { ToolContext, ToolResult, WritePreview, WriteToolDefinition } from "./tool-definition.js";
 
@@ -24,8 +30,12 @@ export const confirmationFields = {
   confirmation_token: boundedText(200)
     .optional()
     .describe("From the preview of these exact arguments."),
+  allow_duplicate: z
+    .boolean()
+    .optional()
+    .describe("Charges only: true to charge although the same charge was made or attempted in the last 24 hours (the preview says so)."),
 };
-const GATE_FIELDS = ["confirm", "confirmation_token", "timeout"] as const;
+const GATE_FIELDS = ["confirm", "confirmation_token", "allow_duplicate", "timeout"] as const;
 
 const detailValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -37,6 +47,7 @@ export function writeOutputShape<Out extends z.ZodRawShape>(result: Out) {
     details: z.record(z.string(), detailValue).describe("The figures as sent to Viam (money in USD), and whether an email goes out."),
     confirmation_token: z.string().optional().describe("With status preview: pass it back with confirm: true once the user agrees."),
     expires_at: z.string().optional().describe("ISO time after which confirmation_token no longer works."),
+    warnings: z.array(z.string()).optional().describe("With status preview: a possible double charge, or earlier attempts that got no answer; show them to the user."),
     result: z.object(result).optional().describe("With status executed: what Viam returned."),
   };
 }
@@ -46,17 +57,9 @@ type WriteOutput = {
   details: WritePreview["details"];
   confirmation_token?: string;
   expires_at?: string;
+  warnings?: string[];
   result?: Record<string, unknown>;
 };
-
-/** JSON with object keys sorted at every level, so equal arguments give equal strings. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
 
 /** What the audit log may show of a token: enough to tie a preview to its confirmation, useless to replay. */
 export function tokenFingerprint(token: string): string {
@@ -150,7 +153,10 @@ const UNCERTAIN = new Set<Code | undefined>([undefined, Code.DeadlineExceeded, C
 export interface GateOptions {
   audit: AuditLog;
   clock: Clock;
+  /** Charges made or attempted recently (the duplicate rule and the daily cap). */
+  ledger: ChargeLedger;
   maxChargeUsd: number;
+  maxDailyChargeUsd: number;
   ttlMs: number;
   logger: Logger;
 }
@@ -179,11 +185,20 @@ export class ConfirmationGate {
       );
     }
 
+    const identity = chargeIdentity(tool.name, preview);
+    const rules = { allowDuplicate: args.allow_duplicate === true, maxDailyCents: Math.round(this.options.maxDailyChargeUsd * 100) };
+    // The daily cap holds at preview already; a duplicate only needs allow_duplicate to go ahead.
+    const capProblem = identity && this.options.ledger.problems(identity, { ...rules, allowDuplicate: true });
+    if (capProblem) await refuse(capProblem);
+    const warnings = identity ? this.warnings(identity) : [];
+
     if (ask) {
+      const duplicate = identity && this.options.ledger.problems(identity, rules);
+      if (duplicate) await refuse(duplicate);
       await this.options.audit.append({ ...entry, outcome: "previewed", via: "elicitation" });
       let answer: HumanAnswer;
       try {
-        answer = await ask(elicitationMessage(tool, preview, ctx.viam.isSandbox), this.options.ttlMs);
+        answer = await ask(elicitationMessage(tool, preview, ctx.viam.isSandbox, warnings), this.options.ttlMs);
       } catch (err) {
         return refuse(`the user could not be asked to confirm (${err instanceof Error ? err.message : String(err)}).`, { via: "elicitation" });
       }
@@ -194,7 +209,7 @@ export class ConfirmationGate {
           text: `The user ${answer} it: nothing was done. Would have: ${preview.summary}`,
         };
       }
-      return this.execute(tool, bound, preview, ctx, { via: "elicitation" });
+      return this.execute(tool, bound, preview, ctx, { via: "elicitation" }, identity, rules);
     }
 
     if (confirm !== true) {
@@ -206,11 +221,13 @@ export class ConfirmationGate {
         this.tokens.revoke(issued.token);
         throw err;
       }
+      const duplicate = identity !== undefined && this.options.ledger.problems(identity, { ...rules, allowDuplicate: false }) !== undefined;
       return {
-        structured: { status: "preview", summary: preview.summary, details: preview.details, confirmation_token: issued.token, expires_at },
+        structured: { status: "preview", summary: preview.summary, details: preview.details, confirmation_token: issued.token, expires_at, warnings },
         text: [
           `PREVIEW, nothing has been done. Would: ${preview.summary}`,
-          `To go ahead, show this to the user; only if they agree, call ${tool.name} again with exactly the same arguments plus confirm: true and confirmation_token: "${issued.token}" (works once, until ${expires_at}).`,
+          ...warnings,
+          `To go ahead, show this to the user; only if they agree, call ${tool.name} again with exactly the same arguments plus confirm: true${duplicate ? ", allow_duplicate: true" : ""} and confirmation_token: "${issued.token}" (works once, until ${expires_at}).`,
         ].join("\n"),
       };
     }
@@ -221,7 +238,18 @@ export class ConfirmationGate {
     const claim = this.tokens.claim(token, tool.name, canonicalJson(bound));
     const confirmation = tokenFingerprint(token);
     if (!claim.ok) return refuse(`${claim.reason} Call ${tool.name} without confirm to get a new preview.`, { via: "token", confirmation });
-    return this.execute(tool, bound, preview, ctx, { via: "token", confirmation });
+    return this.execute(tool, bound, preview, ctx, { via: "token", confirmation }, identity, rules);
+  }
+
+  /** What a person must know before this charge: the same charge, or unanswered attempts to the org, in the last 24 hours. */
+  private warnings(identity: ChargeIdentity): string[] {
+    const recent = this.options.ledger.recent(identity.orgId);
+    const duplicates = recent.filter((c) => c.tool === identity.tool && c.cents === identity.cents && c.description === identity.description);
+    const unresolved = recent.filter((c) => c.state === "unresolved" && !duplicates.includes(c));
+    return [
+      ...(duplicates.length ? [`WARNING, POSSIBLE DOUBLE CHARGE: ${describeCharges(duplicates)}. Confirming needs allow_duplicate: true as well, and only if the user wants it charged again.`] : []),
+      ...(unresolved.length ? [`WARNING: an earlier attempt got no answer: ${describeCharges(unresolved)}. Check with viam_get_invoices_summary for org ${identity.orgId} first.`] : []),
+    ];
   }
 
   private async execute(
@@ -230,9 +258,22 @@ export class ConfirmationGate {
     preview: WritePreview,
     ctx: ToolContext,
     how: Pick<AuditEntry, "via" | "confirmation">,
+    identity: ChargeIdentity | undefined,
+    rules: { allowDuplicate: boolean; maxDailyCents: number },
   ): Promise<ToolResult<WriteOutput>> {
     const entry = { tool: tool.name, arguments: bound, ...how };
-    await this.options.audit.append({ ...entry, outcome: "attempt" });
+    // Checked and counted with no await in between: concurrent confirmations cannot both pass.
+    const reservation = identity && this.options.ledger.reserve(identity, rules);
+    if (reservation && "refused" in reservation) {
+      await this.options.audit.append({ ...entry, outcome: "refused", reason: reservation.refused }).catch((err: unknown) => this.warn(err));
+      throw new ToolError(`Refused: ${reservation.refused} Nothing was sent to Viam.`);
+    }
+    try {
+      await this.options.audit.append({ ...entry, outcome: "attempt" });
+    } catch (err) {
+      reservation?.cancel();
+      throw err;
+    }
     let done: ToolResult<Record<string, unknown>>;
     try {
       // Once sent, a write is seen through even if the client cancels, so its outcome is known and audited.
@@ -240,6 +281,7 @@ export class ConfirmationGate {
     } catch (err) {
       const code = err instanceof ToolError ? err.code : undefined;
       const uncertain = UNCERTAIN.has(code);
+      reservation?.failed(uncertain);
       const error = err instanceof Error ? err.message : String(err);
       const auditProblem = await this.options.audit.append({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
       if (!uncertain) {
@@ -249,6 +291,7 @@ export class ConfirmationGate {
       throw new ToolError(`${error} It may still have taken effect: check (e.g. viam_get_invoices_summary) before trying again.${auditProblem}`, code);
     }
     const invoiceId = typeof done.structured.invoice_id === "string" ? done.structured.invoice_id : undefined;
+    reservation?.executed(invoiceId);
     const auditProblem = await this.options.audit.append({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
     return {
       structured: { status: "executed", summary: preview.summary, details: preview.details, result: done.structured },
@@ -265,8 +308,15 @@ export class ConfirmationGate {
   }
 }
 
-function elicitationMessage(tool: WriteToolDefinition, preview: WritePreview, sandbox: boolean): string {
-  const lines = [`${tool.title}${sandbox ? " (SANDBOX: demo data, not real billing)" : ""}:`, preview.summary, ""];
+/** The charge a write call makes, as the duplicate rule and the daily cap see it; undefined when it charges nothing. */
+export function chargeIdentity(tool: string, preview: WritePreview): ChargeIdentity | undefined {
+  if (preview.chargeUsd === undefined || preview.chargeTo === undefined) return undefined;
+  const description = preview.details.description;
+  return { tool, orgId: preview.chargeTo, cents: Math.round(preview.chargeUsd * 100), description: typeof description === "string" ? description : null };
+}
+
+function elicitationMessage(tool: WriteToolDefinition, preview: WritePreview, sandbox: boolean, warnings: readonly string[]): string {
+  const lines = [`${tool.title}${sandbox ? " (SANDBOX: demo data, not real billing)" : ""}:`, preview.summary, ...warnings, ""];
   for (const [key, value] of Object.entries(preview.details)) lines.push(`${key}: ${value ?? "(none)"}`);
   lines.push("", "Nothing happens unless you confirm.");
   return lines.join("\n");

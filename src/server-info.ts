@@ -7,7 +7,8 @@ import { PACKAGE_VERSION } from "./version.js";
 export const SERVER_NAME = "billing-mcp";
 export const SERVER_VERSION = PACKAGE_VERSION;
 
-export function instructions(config: Config, allowWrites = false): string {
+/** `unresolved`: earlier charge attempts that got no answer (see src/charge-ledger.ts), described. */
+export function instructions(config: Config, allowWrites = false, unresolved: readonly string[] = []): string {
   const lines = [
     "Billing tools for Viam (usage, invoices, payment method, tiers) and Latitude.sh (billing usage per project). Money is USD; dates are ISO.",
     "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids; billing_spend_overview answers 'what are we spending, everywhere, this month?' in one call.",
@@ -19,6 +20,11 @@ export function instructions(config: Config, allowWrites = false): string {
   } else {
     lines.push(
       "Charge and update tools (charging an org, billing tier and billing-location changes, payment-required emails) exist but are off; they are enabled by restarting the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true, and even then act only after the user confirms.",
+    );
+  }
+  if (unresolved.length) {
+    lines.push(
+      `UNRESOLVED CHARGE: an earlier server process stopped before Viam answered: ${unresolved.join("; ")}. It may or may not have happened: before charging that organization again, check with viam_get_invoices_summary and tell the user.`,
     );
   }
   if (!config.defaultOrgId) lines.push("No default organization is set: pass org_id.");

@@ -8,7 +8,8 @@ import { z } from "zod";
 import { allTools } from "../tools/index.js";
 import { AuditLog } from "./audit-log.js";
 import type { Config } from "./config.js";
-import { ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "./confirmation-gate.js";
+import { ChargeLedger, describeCharges } from "./charge-ledger.js";
+import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "./confirmation-gate.js";
 import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
@@ -40,6 +41,8 @@ export interface BillingServerOptions {
 
 export interface BillingServer {
   server: McpServer;
+  /** Earlier charge attempts that got no answer (also in the instructions). */
+  unresolvedCharges: string[];
   viam: ViamConnection;
   latitude: LatitudeClient;
   /** Tool calls running now. */
@@ -128,17 +131,34 @@ function disabledWriteMessage(name: string): string {
   return `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
 }
 
+/** Which Viam the audit log's lines are about: "sandbox", or the Viam host. */
+const auditTarget = (config: Config) => (config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
+
+/** Charges of the last 24 hours, from the audit log: what the duplicate rule, the daily cap and restarts go by. */
+export function chargeLedgerOf(config: Config): ChargeLedger {
+  const writes = new Map(allTools.flatMap((t) => (t.access === "write" ? [[t.name, t] as const] : [])));
+  const identityOf = (name: string, args: Record<string, unknown>) => {
+    const tool = writes.get(name);
+    return tool && chargeIdentity(name, tool.preview(args as never));
+  };
+  return ChargeLedger.fromAuditLog(config.auditLogPath, auditTarget(config), identityOf, config.clock);
+}
+
+/** Earlier charge attempts that got no answer, one description each (for instructions and the CLI). */
+export const unresolvedCharges = (ledger: ChargeLedger): string[] => ledger.unresolvedFromEarlier().map((c) => describeCharges([c]));
+
 export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false, outputSchemas = true }: BillingServerOptions): BillingServer {
+  const ledger = chargeLedgerOf(config);
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
-    { instructions: instructions(config, allowWrites), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
+    { instructions: instructions(config, allowWrites, unresolvedCharges(ledger)), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
   );
   const logger = withSinks(stderr, mcpLogSink(server.server));
   const viam = new ViamConnection(config, logger);
   const calls = new InFlightCalls();
   const latitude = new LatitudeClient(config, logger);
-  const audit = new AuditLog(config.auditLogPath, config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind, config.clock);
-  const gate = new ConfirmationGate({ audit, clock: config.clock, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
+  const audit = new AuditLog(config.auditLogPath, auditTarget(config), config.clock);
+  const gate = new ConfirmationGate({ audit, clock: config.clock, ledger, maxChargeUsd: config.maxChargeUsd, maxDailyChargeUsd: config.maxDailyChargeUsd, ttlMs: config.confirmTtlMs, logger });
 
   if (!allowWrites) {
     const disabled = new Map(allTools.filter((t) => t.access === "write").map((t) => [t.name, t]));
@@ -224,6 +244,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   registerPrompts(server, config, new Set(tools.map((t) => t.name)));
   return {
     server,
+    unresolvedCharges: unresolvedCharges(ledger),
     viam,
     latitude,
     get inFlight() {

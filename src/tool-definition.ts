@@ -84,6 +84,8 @@ export interface WritePreview {
   details: Record<string, string | number | boolean | null>;
   /** USD that would be charged; checked against BILLING_MCP_MAX_CHARGE. */
   chargeUsd?: number;
+  /** The organization charged, with chargeUsd: the duplicate rule and the daily cap count per organization. */
+  chargeTo?: string;
 }
 
 export type ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape> =

@@ -78,7 +78,7 @@ function plausible(field: string): unknown[] {
   if (field === "billing_tier") return [...TIERS, "platinum"];
   if (/subtotal|tax|amount/.test(field)) return [0, 1, 12.34, 0.001, -5, 1e9, 1e12];
   if (field === "description") return ["Setup fee", "x".repeat(500), "x".repeat(501)];
-  if (/^(confirm|overwrite|disable_)/.test(field)) return [true, false];
+  if (/^(confirm|overwrite|disable_|allow_)/.test(field)) return [true, false];
   if (field === "confirmation_token") return ["tok_nope", "x".repeat(200)];
   return ["x"];
 }

@@ -226,6 +226,8 @@ describe("writes enabled", () => {
   });
 
   it("refuses confirm without a token, with wrong arguments, a forged token, another tool's token, and a replay", async () => {
+    // Its own charge: the same charge again within 24 hours would be refused as a duplicate.
+    const CHARGE = { org_id_to_charge: "org-acme", subtotal: 100, tax: 8.25, description: "Setup fee, token checks" };
     const before = writeCalls();
     const noToken = await call(server.client, "viam_charge_organization", { ...CHARGE, confirm: true });
     expect(textOf(noToken)).toMatch(/^Refused: confirm: true needs the confirmation_token from a preview/);
@@ -343,8 +345,17 @@ describe("writes enabled", () => {
     expect(textOf(unavailable)).toMatch(/unavailable.*It may still have taken effect: check/s);
     expect(rpcCount("ChargeOrganization")).toBe(before + 1);
 
+    // The same charge again, after a failure that may have taken effect: a model retrying after
+    // a timeout. The preview warns and names the attempt; confirming needs allow_duplicate.
+    const again = await call(server.client, "viam_charge_organization", args);
+    expect(structured(again).warnings).toEqual([expect.stringMatching(/^WARNING, POSSIBLE DOUBLE CHARGE: viam_charge_organization of 5\.00 USD to org-acme at .* \(sent, no answer: it may or may not have happened\)/)]);
+    const refused = await call(server.client, "viam_charge_organization", { ...args, confirm: true, confirmation_token: tokenOf(again) });
+    expect(textOf(refused)).toMatch(/^Refused: .* the same charge .* pass allow_duplicate: true/);
+    expect(rpcCount("ChargeOrganization")).toBe(before + 1);
+
     sandbox.faults.delayMs = 2000;
-    const slow = await previewAndConfirm(server, "viam_charge_organization", { ...args, timeout: 0.3 });
+    const slowPreview = await call(server.client, "viam_charge_organization", { ...args, timeout: 0.3 });
+    const slow = await call(server.client, "viam_charge_organization", { ...args, timeout: 0.3, confirm: true, allow_duplicate: true, confirmation_token: tokenOf(slowPreview) });
     sandbox.faults.reset();
     expect(textOf(slow)).toMatch(/did not answer .* within 0.3 s.*may still have taken effect/s);
     expect(rpcCount("ChargeOrganization")).toBe(before + 2);

@@ -37,6 +37,7 @@ export default defineWriteTool({
         confirmation_email: email,
       },
       chargeUsd: total,
+      chargeTo: args.org_id_to_charge,
     };
   },
   async run(args, ctx) {

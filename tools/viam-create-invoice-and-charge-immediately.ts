@@ -33,6 +33,7 @@ export default defineWriteTool({
         email,
       },
       chargeUsd: args.amount,
+      chargeTo: args.org_id_to_charge,
     };
   },
   async run(args, ctx) {

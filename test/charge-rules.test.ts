@@ -1,0 +1,145 @@
+// The duplicate rule, the daily cap and unanswered attempts, through a real MCP client against
+// the sandbox: across concurrent confirmations, a restart, and a server killed mid-charge.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, liveEnv, runCli, startServer, startViamSandbox, textOf } from "./harness.js";
+import type { RunningServer, ViamSandbox } from "./harness.js";
+import { startServerProcess } from "./process-harness.js";
+
+let sandbox: ViamSandbox;
+beforeAll(async () => {
+  sandbox = await startViamSandbox();
+});
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+const charges = () => sandbox.calls.get("ChargeOrganization") ?? 0;
+const auditPath = () => join(mkdtempSync(join(tmpdir(), "billing-mcp-rules-")), "audit.jsonl");
+const structured = (r: CallToolResult) => r.structuredContent as { status?: string; confirmation_token?: string; warnings?: string[] };
+const TOOL = "viam_charge_organization";
+
+async function writes(audit: string, extra: Record<string, string> = {}): Promise<RunningServer> {
+  return startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit, ...extra }), ["--allow-writes"]);
+}
+async function preview(server: RunningServer, args: Record<string, unknown>) {
+  const result = await call(server.client, TOOL, args);
+  expect(result.isError, textOf(result)).toBeFalsy();
+  return structured(result);
+}
+const confirm = (server: RunningServer, args: Record<string, unknown>, token: string | undefined, extra: Record<string, unknown> = {}) =>
+  call(server.client, TOOL, { ...args, confirm: true, confirmation_token: token, ...extra });
+
+describe("no charge twice without allow_duplicate", () => {
+  it("8 concurrent confirmations of 8 previews of one charge: exactly one reaches Viam", async () => {
+    const server = await writes(auditPath());
+    try {
+      const args = { org_id_to_charge: "org-fleet", subtotal: 42, tax: 0, description: "Concurrent" };
+      const tokens = await Promise.all(Array.from({ length: 8 }, async () => (await preview(server, args)).confirmation_token));
+      const before = charges();
+      const results = await Promise.all(tokens.map((t) => confirm(server, args, t)));
+      expect(charges()).toBe(before + 1);
+      expect(results.filter((r) => !r.isError).length).toBe(1);
+      for (const r of results.filter((x) => x.isError)) expect(textOf(r)).toMatch(/same charge .* allow_duplicate: true.*Nothing was sent to Viam\.$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("survives a restart: the duplicate is named with its invoice, and allow_duplicate lets it through", async () => {
+    const audit = auditPath();
+    const args = { org_id_to_charge: "org-fieldworks", subtotal: 250, tax: 0, description: "Field service" };
+    const first = await writes(audit);
+    let invoice: string;
+    try {
+      const done = await confirm(first, args, (await preview(first, args)).confirmation_token);
+      invoice = (done.structuredContent as { result: { invoice_id: string } }).result.invoice_id;
+    } finally {
+      await first.close();
+    }
+    const second = await writes(audit);
+    try {
+      const again = await preview(second, args);
+      expect(again.warnings).toEqual([expect.stringContaining(`POSSIBLE DOUBLE CHARGE: viam_charge_organization of 250.00 USD to org-fieldworks ("Field service")`)]);
+      expect(again.warnings![0]).toContain(`(executed, invoice ${invoice})`);
+      const before = charges();
+      const refused = await confirm(second, args, again.confirmation_token);
+      expect(textOf(refused)).toMatch(/^Refused: .*same charge/);
+      expect(charges()).toBe(before);
+      // A different description is a different charge; allow_duplicate goes ahead with the same one.
+      expect((await preview(second, { ...args, description: "Field service, day 2" })).warnings).toEqual([]);
+      const allowed = await confirm(second, args, (await preview(second, args)).confirmation_token, { allow_duplicate: true });
+      expect(structured(allowed).status).toBe("executed");
+      expect(charges()).toBe(before + 1);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe("BILLING_MCP_MAX_DAILY_CHARGE", () => {
+  it("bounds the sum per organization over 24 hours, at preview and across a restart", async () => {
+    const audit = auditPath();
+    const limits = { BILLING_MCP_MAX_CHARGE: "1000", BILLING_MCP_MAX_DAILY_CHARGE: "1000" };
+    const one = { org_id_to_charge: "org-orbital", subtotal: 600, tax: 0, description: "Part 1" };
+    const two = { ...one, description: "Part 2" };
+    const server = await writes(audit, limits);
+    try {
+      expect(structured(await confirm(server, one, (await preview(server, one)).confirmation_token)).status).toBe("executed");
+      const over = await call(server.client, TOOL, two);
+      expect(over.isError).toBe(true);
+      expect(textOf(over)).toMatch(/org-orbital has 600\.00 USD charged or possibly charged in the last 24 hours; 600\.00 USD more would exceed the daily limit of 1000\.00 USD .*BILLING_MCP_MAX_DAILY_CHARGE/);
+      // Another org has its own budget.
+      expect((await preview(server, { ...two, org_id_to_charge: "org-acme" })).status).toBe("preview");
+    } finally {
+      await server.close();
+    }
+    const restarted = await writes(audit, limits);
+    try {
+      const before = charges();
+      expect(textOf(await call(restarted.client, TOOL, { ...two, subtotal: 400.01 }))).toMatch(/would exceed the daily limit/);
+      expect((await preview(restarted, { ...two, subtotal: 400 })).status).toBe("preview");
+      expect(charges()).toBe(before);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
+
+describe("a server killed mid-charge", () => {
+  it("leaves an unresolved attempt that the next server names in its instructions, its previews and the CLI", async () => {
+    const audit = auditPath();
+    const args = { org_id_to_charge: "org-acme", subtotal: 77, tax: 0, description: "Killed" };
+    const env = liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit });
+    const doomed = await startServerProcess(env, ["--allow-writes"]);
+    const before = charges();
+    sandbox.faults.delayMs = 5000; // the sandbox holds the answer
+    try {
+      const token = ((await doomed.client.callTool({ name: TOOL, arguments: args })) as CallToolResult).structuredContent as { confirmation_token: string };
+      void doomed.client.callTool({ name: TOOL, arguments: { ...args, confirm: true, confirmation_token: token.confirmation_token } }).catch(() => undefined);
+      for (let i = 0; i < 100 && charges() === before; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(charges()).toBe(before + 1);
+      doomed.child.kill("SIGKILL");
+      await doomed.exited;
+    } finally {
+      sandbox.faults.reset();
+    }
+
+    const next = await startServer(env, ["--allow-writes"]);
+    try {
+      expect(next.client.getInstructions()).toMatch(/UNRESOLVED CHARGE: .*viam_charge_organization of 77\.00 USD to org-acme \("Killed"\) at .*may or may not have happened.*viam_get_invoices_summary/);
+      const other = await preview(next, { ...args, subtotal: 5, description: "Something else" });
+      expect(other.warnings).toEqual([expect.stringMatching(/^WARNING: an earlier attempt got no answer: viam_charge_organization of 77\.00 USD to org-acme/)]);
+      const same = await preview(next, args);
+      expect(same.warnings).toEqual([expect.stringMatching(/^WARNING, POSSIBLE DOUBLE CHARGE: .*77\.00 USD .*\(sent, no answer: it may or may not have happened\)/)]);
+    } finally {
+      await next.close();
+    }
+    const cli = await runCli(["call", "viam_get_available_billing_tiers", "--allow-writes"], env);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stderr).toMatch(/unresolved charge: viam_charge_organization of 77\.00 USD to org-acme .*Check viam_get_invoices_summary/);
+  });
+});

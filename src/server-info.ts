@@ -7,20 +7,29 @@ import { PACKAGE_VERSION } from "./version.js";
 export const SERVER_NAME = "billing-mcp";
 export const SERVER_VERSION = PACKAGE_VERSION;
 
+/**
+ * The default organization when the Viam target is the embedded sandbox and VIAM_ORG_ID is
+ * unset (ORG.acme of src/sandbox/data.ts, named here so live servers do not load the demo data).
+ */
+export const SANDBOX_DEFAULT_ORG = "org-acme";
+
 export function instructions(config: Config, allowWrites = false): string {
   const lines = [
     "Billing tools for Viam (usage, invoices, payment method, tiers) and Latitude.sh (billing usage per project). Money is USD; dates are ISO.",
-    "Read tools are safe to call freely. Use viam_get_invoices_summary to find invoice ids; billing_spend_overview answers 'what are we spending, everywhere, this month?' in one call.",
+    "Read tools are safe to call freely. viam_list_organizations lists the organizations (id, name); viam_get_invoices_summary finds invoice ids; billing_spend_overview answers 'what are we spending, everywhere, this month?' in one call.",
   ];
   if (allowWrites) {
     lines.push(
       "Write tools (charges, tier and location changes, payment emails) never act on a first call: it returns a preview and a confirmation_token. Show the preview to the user and call again with confirm: true and the token only after the user explicitly agrees. A token works once, for exactly the previewed arguments, and expires in minutes.",
     );
   }
-  if (!config.defaultOrgId) lines.push("No default organization is set: pass org_id.");
-  else lines.push(`Default organization: ${config.defaultOrgId} (used when org_id is omitted).`);
+  if (config.defaultOrgId) lines.push(`Default organization: ${config.defaultOrgId} (VIAM_ORG_ID; used when org_id is omitted).`);
+  else if (config.viam.kind === "sandbox") lines.push(`Default organization: ${SANDBOX_DEFAULT_ORG}, the sandbox's (used when org_id is omitted).`);
+  else lines.push("No default organization is set: pass org_id, unless the API key sees only one organization.");
   if (config.viam.kind === "sandbox") {
-    lines.push("SANDBOX MODE: no Viam credentials are configured, so every answer is demo data from the embedded sandbox, not real billing. Say so when you report figures. Sandbox orgs: org-acme, org-fieldworks, org-orbital, org-fleet, org-empty.");
+    lines.push(
+      "SANDBOX MODE: no Viam credentials are configured, so every answer is demo data from the embedded sandbox, not real billing. Say so when you report figures. Sandbox orgs: org-acme, org-fieldworks, org-orbital, org-fleet, org-empty, and org-restricted (listed, but the key is not its owner: its billing is refused).",
+    );
   }
   if (config.defaultLatitudeProject) lines.push(`Default Latitude.sh project: ${config.defaultLatitudeProject} (used when project is omitted).`);
   if (config.latitude.kind === "sandbox") {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { orgIdField } from "../src/fields.js";
+import { orgLabel } from "../src/org-directory.js";
 import { cents, isoDate, money, usd } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import { sourceTypeName, usageCostTypeName } from "../src/viam-proto.js";
@@ -25,6 +26,7 @@ const costLine = z.object({
 
 const output = {
   org_id: z.string(),
+  org_name: z.string().nullable().describe("The organization's name; null when unknown."),
   currency: z.literal("USD"),
   period_start: z.string().nullable().describe("ISO date."),
   period_end: z.string().nullable().describe("ISO date."),
@@ -53,8 +55,11 @@ export default defineTool({
   input: { org_id: orgIdField },
   output,
   async run({ org_id }, ctx) {
-    const orgId = ctx.orgId(org_id);
-    const usage = await ctx.viam.unary("getCurrentMonthUsage", { orgId }, ctx.rpc(`usage of org "${orgId}"`));
+    const orgId = await ctx.orgId(org_id);
+    const [usage, orgName] = await Promise.all([
+      ctx.viam.unary("getCurrentMonthUsage", { orgId }, ctx.rpc(`usage of org "${orgId}"`)),
+      ctx.orgName(orgId),
+    ]);
     const sources = usage.resourceUsageCostsBySource.map((source) => {
       const costs = source.resourceUsageCosts;
       return {
@@ -71,6 +76,7 @@ export default defineTool({
     );
     const structured = {
       org_id: orgId,
+      org_name: orgName,
       currency: "USD" as const,
       period_start: isoDate(usage.startDate),
       period_end: isoDate(usage.endDate),
@@ -83,7 +89,7 @@ export default defineTool({
   },
 });
 
-type Usage = Pick<UsageOutput, "org_id" | "period_start" | "period_end" | "subtotal" | "sources" | "legacy_totals">;
+type Usage = Pick<UsageOutput, "org_id" | "org_name" | "period_start" | "period_end" | "subtotal" | "sources" | "legacy_totals">;
 type UsageOutput = { [K in keyof typeof output]: z.infer<(typeof output)[K]> };
 
 /** USD for the text, always to the cent ("120.00", "18.40"); the head line names the currency. */
@@ -99,7 +105,7 @@ export function usageText(u: Usage): string {
   const discount = u.legacy_totals.discount ?? 0;
   const before = u.legacy_totals.total_without_discount ?? 0;
   const shown = new Set<string>([`total_with_discount:${amount(u.subtotal)}`, `total_without_discount:${amount(discount ? 0 : u.subtotal)}`]);
-  let head = `Viam usage, org ${u.org_id}, ${u.period_start ?? "?"} to ${u.period_end ?? "?"}, amounts in USD: subtotal ${usd(u.subtotal)}`;
+  let head = `Viam usage, org ${orgLabel(u.org_id, u.org_name)}, ${u.period_start ?? "?"} to ${u.period_end ?? "?"}, amounts in USD: subtotal ${usd(u.subtotal)}`;
   if (discount) {
     head += ` (${amount(before)} - ${amount(discount)} discounts)`;
     shown.add(`discount:${amount(discount)}`).add(`total_without_discount:${amount(before)}`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { boundedText, orgIdField } from "../src/fields.js";
+import { orgLabel } from "../src/org-directory.js";
 import { cents, money, usd } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import { invoicesNewestFirst, invoiceSchema, isUnpaid } from "../src/viam-invoices.js";
@@ -24,6 +25,7 @@ export default defineTool({
   },
   output: {
     org_id: z.string(),
+    org_name: z.string().nullable().describe("The organization's name; null when unknown."),
     currency: z.literal("USD"),
     outstanding_balance: z.number(),
     total_invoices: z.number().int().describe("How many invoices the org has."),
@@ -33,8 +35,11 @@ export default defineTool({
     invoices: z.array(invoiceSchema).describe("Exactly the invoices shown, newest first."),
   },
   async run({ org_id, status, limit = DEFAULT_LIMIT }, ctx) {
-    const orgId = ctx.orgId(org_id);
-    const summary = await ctx.viam.unary("getInvoicesSummary", { orgId }, ctx.rpc(`invoices of org "${orgId}"`));
+    const orgId = await ctx.orgId(org_id);
+    const [summary, orgName] = await Promise.all([
+      ctx.viam.unary("getInvoicesSummary", { orgId }, ctx.rpc(`invoices of org "${orgId}"`)),
+      ctx.orgName(orgId),
+    ]);
     const all: Invoice[] = invoicesNewestFirst(summary);
     const matching = status === undefined ? all : status === "unpaid" ? all.filter(isUnpaid) : all.filter((inv) => inv.status === status);
     const shown = matching.slice(0, limit);
@@ -42,6 +47,7 @@ export default defineTool({
 
     const structured = {
       org_id: orgId,
+      org_name: orgName,
       currency: "USD" as const,
       outstanding_balance: cents(summary.outstandingBalance),
       total_invoices: all.length,
@@ -52,7 +58,7 @@ export default defineTool({
     };
     const counts = status ? `${all.length} invoices, ${matching.length} with status ${status}` : `${all.length} invoices`;
     const lines = [
-      `Viam invoices, org ${orgId}: outstanding balance ${usd(summary.outstandingBalance)}; ${counts}, ${shown.length} shown (newest first); unpaid among ${status ? "the matching" : "them"} ${usd(unpaidSum)}. Amounts in USD.`,
+      `Viam invoices, org ${orgLabel(orgId, orgName)}: outstanding balance ${usd(summary.outstandingBalance)}; ${counts}, ${shown.length} shown (newest first); unpaid among ${status ? "the matching" : "them"} ${usd(unpaidSum)}. Amounts in USD.`,
     ];
     for (const inv of shown) {
       const parts = [`${inv.id} ${inv.invoice_date ?? "?"} ${money(inv.amount)} ${inv.status}`];

@@ -164,20 +164,24 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
 });
 
 describe("billing_spend_overview sandbox marking", () => {
-  it("embedded sandbox mode: demo orgs and projects by default, marked as sandbox, and says so", async () => {
+  it("embedded sandbox mode: every demo org the key sees and the demo projects by default, marked as sandbox, and says so", async () => {
     const embedded = await startServer({});
     try {
       const { data, text } = await overview(embedded);
       expect(data.sandbox_defaults).toBe(true);
       expect(data.sandbox).toBe(true);
-      expect(data.rows.map((r) => r.id)).toEqual([ORG.acme, ORG.fieldworks, ...LATITUDE_SANDBOX_PROJECTS.map((p) => p.id)]);
-      expect(data.rows.every((r) => r.sandbox && r.error === null)).toBe(true);
       const asOf = new Date(data.as_of);
       const demo = createSandboxState(asOf);
+      const orgIds = [...demo.orgs.keys()];
+      expect(data.rows.map((r) => r.id)).toEqual([...orgIds, ...LATITUDE_SANDBOX_PROJECTS.map((p) => p.id)]);
+      expect(data.rows.every((r) => r.sandbox)).toBe(true);
+      // The sandbox key is a member of org-restricted, not an owner: only that row fails.
+      expect(data.rows.filter((r) => r.error !== null).map((r) => r.id)).toEqual([ORG.restricted]);
+      expect(data.rows.slice(0, orgIds.length).map((r) => r.name)).toEqual(orgIds.map((id) => demo.orgs.get(id)!.name));
       expectViamRow(data.rows[0]!, demo.orgs.get(ORG.acme)!, asOf);
-      expectLatitudeRow(data.rows[2]!, "web-prod", asOf);
+      expectLatitudeRow(data.rows[orgIds.length]!, "web-prod", asOf);
       expect(text).toMatch(/^SANDBOX DATA/);
-      expect(text).toMatch(/showing the sandbox's demo Viam orgs org-acme, org-fieldworks and Latitude.sh projects proj_sandbox_web/);
+      expect(text).toContain(`showing the sandbox's demo Viam orgs ${orgIds.join(", ")} and Latitude.sh projects proj_sandbox_web`);
     } finally {
       await embedded.close();
     }

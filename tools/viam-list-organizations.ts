@@ -11,7 +11,7 @@ const DEFAULT_SOURCES = {
 export default defineTool({
   name: "viam_list_organizations",
   title: "Viam organizations",
-  description: "The Viam organizations the API key can see: id and name, and which is the default when org_id is omitted. Use to find an org's id from its name.",
+  description: "Viam organizations the API key can see (id, name) and the default org.",
   access: "read",
   provider: "viam",
   annotations: READ_ONLY,

@@ -26,7 +26,7 @@ export const confirmationFields = {
   confirm: z
     .boolean()
     .optional()
-    .describe("True once the user agreed to the preview (else it only previews)."),
+    .describe("True once the user agreed to the preview."),
   confirmation_token: boundedText(200)
     .optional()
     .describe("From the preview of these exact arguments."),

@@ -73,7 +73,7 @@ export function describeViamFailure(err: unknown, what: string, timeoutMs: numbe
         failure.code,
       );
     case Code.NotFound:
-      return new ToolError(`Not found: ${what}${said}. Check the id; viam_get_invoices_summary lists invoice ids.`, failure.code);
+      return new ToolError(`Not found: ${what}${said}. ${notFoundHint(what, failure.rawMessage)}`, failure.code);
     case Code.InvalidArgument:
       return new ToolError(`Viam refused the arguments for ${what}${said}. Correct them and call again.`, failure.code);
     case Code.DeadlineExceeded:
@@ -95,6 +95,29 @@ export function describeViamFailure(err: unknown, what: string, timeoutMs: numbe
     default:
       return new ToolError(`Viam failed on ${what}: ${Code[failure.code]}${said}. Retry; if it persists, report it.`, failure.code);
   }
+}
+
+const LISTS_IDS = {
+  org: "viam_list_organizations lists the organization ids this API key can see",
+  invoice: "viam_get_invoices_summary lists an organization's invoice ids",
+  location: "no tool lists locations: look the location id up in the Viam app",
+} as const;
+
+/**
+ * Which tool lists valid ids, for the kind of thing not found: the first one Viam's message
+ * names (`invoice "x" not found in organization "y"`), else every kind the request was about.
+ */
+function notFoundHint(what: string, rawMessage: string): string {
+  const PATTERNS = { org: /\borg(anization)?\b/i, invoice: /\binvoice\b/i, location: /\blocation\b/i } as const;
+  const kinds = (text: string) =>
+    (Object.keys(PATTERNS) as (keyof typeof PATTERNS)[])
+      .map((kind) => ({ kind, at: text.search(PATTERNS[kind]) }))
+      .filter((k) => k.at >= 0)
+      .sort((a, b) => a.at - b.at)
+      .map((k) => k.kind);
+  const about = kinds(rawMessage).slice(0, 1);
+  const hints = (about.length ? about : kinds(what)).map((kind) => LISTS_IDS[kind]);
+  return `Check the id${hints.length ? `; ${hints.join("; ")}` : ""}.`;
 }
 
 /** What can go wrong on a Latitude.sh request, as src/latitude-client.ts observed it. */

@@ -26,7 +26,7 @@ const id = z
 export const idField = (description: string) => id.describe(description);
 export const optionalIdField = (description: string) => id.optional().describe(description);
 
-export const orgIdField = optionalIdField("Viam organization id; default VIAM_ORG_ID.");
+export const orgIdField = optionalIdField("Viam organization id; omit for the default.");
 
 /** A short free-text value (a status name, a file name): trimmed, non-empty, at most `max` characters, printable. */
 export const boundedText = (max: number) =>

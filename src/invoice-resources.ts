@@ -14,14 +14,13 @@ import { idField } from "./fields.js";
 import { stableInvoiceFileName } from "./invoice-download.js";
 import type { Logger } from "./logger.js";
 import { SANDBOX_NOTICE, usd } from "./render.js";
+import { SANDBOX_DEFAULT_ORG } from "./server-info.js";
 import type { ViamConnection } from "./viam-connection.js";
 import { invoicesNewestFirst } from "./viam-invoices.js";
 
 export const INVOICE_URI_TEMPLATE = "viam-invoice://{org_id}/{invoice_id}";
 /** How many of the default organization's newest invoices resources/list offers. */
 export const LISTED_INVOICES = 12;
-// ORG.acme of src/sandbox/data.ts, named here so live servers do not load the demo data.
-const SANDBOX_LISTED_ORG = "org-acme";
 // The MCP specification's error code for a resource that does not exist.
 const RESOURCE_NOT_FOUND = -32002;
 
@@ -58,7 +57,7 @@ export function registerInvoiceResources(server: McpServer, deps: Deps): void {
 
 /** The default org's newest invoices; in sandbox mode without VIAM_ORG_ID, the demo org-acme. */
 async function listInvoices({ config, viam, logger }: Deps, signal: AbortSignal): Promise<ListResourcesResult> {
-  const orgId = config.defaultOrgId ?? (viam.isSandbox ? SANDBOX_LISTED_ORG : undefined);
+  const orgId = config.defaultOrgId ?? (viam.isSandbox ? SANDBOX_DEFAULT_ORG : undefined);
   if (!orgId) return { resources: [] };
   try {
     const summary = await viam.unary("getInvoicesSummary", { orgId }, { what: `invoices of org "${orgId}"`, timeoutMs: config.defaultTimeoutMs, signal, retryable: true });

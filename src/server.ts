@@ -14,6 +14,7 @@ import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
 import { LatitudeClient } from "./latitude-client.js";
+import { OrgDirectory } from "./org-directory.js";
 import { withSinks } from "./logger.js";
 import { mcpLogSink } from "./mcp-log-sink.js";
 import type { Logger } from "./logger.js";
@@ -155,6 +156,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   );
   const logger = withSinks(stderr, mcpLogSink(server.server));
   const viam = new ViamConnection(config, logger);
+  const orgs = new OrgDirectory(viam, config, logger);
   const calls = new InFlightCalls();
   const latitude = new LatitudeClient(config, logger);
   const audit = new AuditLog(config.auditLogPath, auditTarget(config), config.clock);
@@ -210,10 +212,15 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
           rpc(what) {
             return { what, timeoutMs: this.timeoutMs, signal: this.signal, retryable: tool.access === "read" };
           },
+          orgs,
           orgId(given) {
-            const orgId = given ?? config.defaultOrgId;
-            if (!orgId) throw new ToolError("org_id is required: pass org_id, or set VIAM_ORG_ID for a default organization.");
-            return orgId;
+            return orgs.resolve(given, this.timeoutMs, this.signal);
+          },
+          orgName(id) {
+            return orgs.name(id, this.timeoutMs, this.signal);
+          },
+          organizations() {
+            return orgs.list(this.timeoutMs, this.signal);
           },
           latitudeProject(given) {
             const project = given ?? config.defaultLatitudeProject;
@@ -252,6 +259,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
     },
     drain: () => calls.drain(),
     close: async () => {
+      orgs.close();
       await Promise.all([viam.close(), latitude.close()]);
     },
   };

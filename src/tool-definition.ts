@@ -5,6 +5,7 @@ import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
 import type { LatitudeClient } from "./latitude-client.js";
 import type { Logger } from "./logger.js";
+import type { OrgDirectory, Organization } from "./org-directory.js";
 import type { CallOptions, ViamConnection } from "./viam-connection.js";
 
 export type Provider = "viam" | "latitude" | "all";
@@ -18,8 +19,17 @@ export interface ToolContext {
   signal: AbortSignal;
   /** The call's deadline: its `timeout` argument or the default. */
   timeoutMs: number;
-  /** The given org id, else VIAM_ORG_ID, else a tool error saying what to pass. */
-  orgId(given: string | undefined): string;
+  /**
+   * The given org id, else VIAM_ORG_ID, else the embedded sandbox's default, else the key's
+   * only organization; otherwise a tool error listing the orgs and saying how to choose.
+   */
+  orgId(given: string | undefined): Promise<string>;
+  /** The org's name from the directory (listed once per process), or null when unknown. Never rejects. */
+  orgName(id: string): Promise<string | null>;
+  /** The organizations the API key can see (listed once per process); a tool error when they cannot be listed. */
+  organizations(): Promise<Organization[]>;
+  /** The org directory itself (the default org and where it comes from). */
+  orgs: OrgDirectory;
   /**
    * Options for one Viam RPC about `what` (e.g. `usage of org "x"`): this call's deadline and
    * signal, and retries only for read tools (a write is never repeated automatically).

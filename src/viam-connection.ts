@@ -28,8 +28,21 @@ export interface CallOptions {
   retryable: boolean;
 }
 
+/** An organization as the SDK's app client returns it (the fields we read). */
+export interface ListedOrganization {
+  id: string;
+  name: string;
+}
+
+/** The part of the SDK's AppClient we use; its bundled typings resolve to `any` here. */
+interface SdkAppClient {
+  listOrganizations(): Promise<ListedOrganization[]>;
+}
+
 interface Session {
   client: PromiseClient<typeof BillingService>;
+  /** The SDK's own app client, over the same authenticated transport. */
+  app: SdkAppClient;
   /** The SDK's authenticated transport (bearer token added), over src/viam-transport.ts. */
   transport: Transport;
 }
@@ -100,6 +113,18 @@ export class ViamConnection {
       // Once a chunk has been handed on, repeating the stream would duplicate bytes.
       () => !delivered,
     );
+  }
+
+  /**
+   * AppService/ListOrganizations through the SDK's app client: the organizations the key is a
+   * member of. The SDK's method takes no deadline or signal, so the call's own are enforced
+   * here (waitFor): a call that outlives them is abandoned, not cancelled on the wire.
+   */
+  async listOrganizations(options: CallOptions): Promise<ListedOrganization[]> {
+    return this.withSession(options, async (session, attemptOptions) => {
+      const organizations = await waitFor(session.app.listOrganizations(), attemptOptions.timeoutMs, attemptOptions.signal);
+      return organizations.map((o) => ({ id: String(o.id), name: String(o.name ?? "") }));
+    });
   }
 
   async close(): Promise<void> {
@@ -222,7 +247,7 @@ export class ViamConnection {
       this.logger.log("warning", "@viamrobotics/sdk did not build its transport through GRPC_TRANSPORT_FACTORY: invoice PDFs will cost memory in proportion to their size");
     }
     this.logger.log("info", `authenticated to ${target.sandbox ? "the embedded sandbox" : target.serviceHost}`);
-    return { client: createPromiseClient(BillingService, transport), transport };
+    return { client: createPromiseClient(BillingService, transport), transport, app: sdkAppClient(viamClient) };
   }
 
   private async resolveTarget(): Promise<{ serviceHost: string; apiKeyId: string; apiKey: string; sandbox: boolean }> {
@@ -250,11 +275,20 @@ function sdkTransport(viamClient: object): Transport {
   return transport as Transport;
 }
 
+/** ViamClient.appClient (public in the SDK's typings), checked for the one method we call. */
+function sdkAppClient(viamClient: object): SdkAppClient {
+  const app = (viamClient as { appClient?: Partial<SdkAppClient> }).appClient;
+  if (!app || typeof app.listOrganizations !== "function") {
+    throw new ToolError("This version of @viamrobotics/sdk has no appClient.listOrganizations; pin @viamrobotics/sdk 0.61.x.");
+  }
+  return app as SdkAppClient;
+}
+
 /**
  * Wait for `promise` at most `timeoutMs`, and not past `signal`'s abort. Rejects with an
  * RPC-shaped DEADLINE_EXCEEDED or CANCELED failure; the promise itself runs on.
  */
-function waitFor<T>(promise: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+export function waitFor<T>(promise: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const cancel = () => settle(() => reject({ code: Code.Canceled, rawMessage: "cancelled" }));
     const timer = setTimeout(() => settle(() => reject({ code: Code.DeadlineExceeded, rawMessage: "" })), Math.max(0, timeoutMs));

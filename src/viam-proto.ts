@@ -349,3 +349,34 @@ export const AuthService = {
     authenticate: unary("Authenticate", AuthenticateRequest, AuthenticateResponse),
   },
 } as const;
+
+// viam.app.v1.AppService, only ListOrganizations: the organizations the caller is a member of.
+// The client calls it through @viamrobotics/sdk's app client (ViamClient.appClient); these
+// types are what the sandbox serves it with. Field numbers follow proto/viam/app/v1/app.proto.
+export interface OrganizationF {
+  id: string;
+  name: string;
+  createdOn?: Timestamp;
+  publicNamespace: string;
+  defaultRegion: string;
+  cid?: string;
+}
+export interface ListOrganizationsResponseF { organizations: Msg<OrganizationF>[] }
+export const Organization = message<OrganizationF>(P + "Organization", () => [
+  stringField(1, "id"),
+  stringField(2, "name"),
+  timestampField(3, "created_on"),
+  stringField(4, "public_namespace"),
+  stringField(5, "default_region"),
+  optionalStringField(6, "cid"),
+]);
+export const ListOrganizationsRequest = message<EmptyF>(P + "ListOrganizationsRequest", () => []);
+export const ListOrganizationsResponse = message<ListOrganizationsResponseF>(P + "ListOrganizationsResponse", () => [
+  { no: 1, name: "organizations", kind: "message", T: Organization, repeated: true },
+]);
+export const AppService = {
+  typeName: "viam.app.v1.AppService",
+  methods: {
+    listOrganizations: unary("ListOrganizations", ListOrganizationsRequest, ListOrganizationsResponse),
+  },
+} as const;

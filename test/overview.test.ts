@@ -212,8 +212,11 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
       expect(data.rows[1]!.error).toMatch(/LATITUDESH_BEARER/);
       expect(data.failed_rows).toBe(1);
       expect(text).toMatch(/Latitude.sh \(all projects\): FAILED/);
-      // Not cached: the next call lists them.
-      expect((await overview(fresh)).data.rows).toHaveLength(1 + LATITUDE_SANDBOX_PROJECTS.length);
+      // Not cached: the next call lists every project the token sees; the one after uses that list.
+      latitude.requests.length = 0;
+      expect((await overview(fresh)).data.rows.map((r) => `${r.provider}:${r.id}`)).toEqual(["viam:org-acme", ...LATITUDE_SANDBOX_PROJECTS.map((p) => `latitude:${p.id}`)]);
+      await overview(fresh);
+      expect(latitude.requests.filter((r) => r.url.startsWith("/projects")).map((r) => r.url)).toEqual(["/projects?page%5Bsize%5D=100&page%5Bnumber%5D=1"]);
     } finally {
       await fresh.close();
     }
@@ -227,15 +230,12 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
     expect(data.month_to_date_total).toBeCloseTo(data.rows[0]!.month_to_date!, 2);
   });
 
-  it("defaults: VIAM_ORG_ID for Viam, every project the token sees for Latitude.sh (listed once); [] leaves a provider out", async () => {
-    latitude.requests.length = 0;
+  it("defaults to VIAM_ORG_ID and LATITUDESH_PROJECT when they are set; [] leaves a provider out", async () => {
     const { data } = await overview(server);
-    expect(data.rows.map((r) => `${r.provider}:${r.id}`)).toEqual(["viam:org-fieldworks", ...LATITUDE_SANDBOX_PROJECTS.map((p) => `latitude:${p.id}`)]);
+    expect(data.rows.map((r) => `${r.provider}:${r.id}`)).toEqual(["viam:org-fieldworks", "latitude:proj_sandbox_ml"]);
     expect(data.sandbox_defaults).toBe(false);
     const latitudeOnly = await overview(server, { org_ids: [] });
-    expect(latitudeOnly.data.rows.map((r) => r.provider)).toEqual(LATITUDE_SANDBOX_PROJECTS.map(() => "latitude"));
-    // Two overviews, one listing.
-    expect(latitude.requests.filter((r) => r.url.startsWith("/projects")).map((r) => r.url)).toEqual(["/projects?page%5Bsize%5D=100&page%5Bnumber%5D=1"]);
+    expect(latitudeOnly.data.rows.map((r) => r.provider)).toEqual(["latitude"]);
     const nothing = await call(server.client, TOOL, { org_ids: [], latitude_projects: [] });
     expect(nothing.isError).toBe(true);
     expect(textOf(nothing)).toMatch(/Nothing to report.*VIAM_ORG_ID.*LATITUDESH_PROJECT/);
@@ -243,20 +243,24 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
 });
 
 describe("billing_spend_overview sandbox marking", () => {
-  it("embedded sandbox mode: demo orgs and projects by default, marked as sandbox, and says so", async () => {
+  it("embedded sandbox mode: every demo org the key sees and the demo projects by default, marked as sandbox, and says so", async () => {
     const embedded = await startServer({});
     try {
       const { data, text } = await overview(embedded);
       expect(data.sandbox_defaults).toBe(true);
       expect(data.sandbox).toBe(true);
-      expect(data.rows.map((r) => r.id)).toEqual([ORG.acme, ORG.fieldworks, ...LATITUDE_SANDBOX_PROJECTS.map((p) => p.id)]);
-      expect(data.rows.every((r) => r.sandbox && r.error === null)).toBe(true);
       const asOf = new Date(data.as_of);
       const demo = createSandboxState(asOf);
+      const orgIds = [...demo.orgs.keys()];
+      expect(data.rows.map((r) => r.id)).toEqual([...orgIds, ...LATITUDE_SANDBOX_PROJECTS.map((p) => p.id)]);
+      expect(data.rows.every((r) => r.sandbox)).toBe(true);
+      // The sandbox key is a member of org-restricted, not an owner: only that row fails.
+      expect(data.rows.filter((r) => r.error !== null).map((r) => r.id)).toEqual([ORG.restricted]);
+      expect(data.rows.slice(0, orgIds.length).map((r) => r.name)).toEqual(orgIds.map((id) => demo.orgs.get(id)!.name));
       expectViamRow(data.rows[0]!, demo.orgs.get(ORG.acme)!, asOf);
-      expectLatitudeRow(data.rows[2]!, "web-prod", asOf);
+      expectLatitudeRow(data.rows[orgIds.length]!, "web-prod", asOf);
       expect(text).toMatch(/^SANDBOX DATA/);
-      expect(text).toMatch(/showing the sandbox's demo Viam orgs org-acme, org-fieldworks and Latitude.sh projects proj_sandbox_web/);
+      expect(text).toContain(`showing the sandbox's demo Viam orgs ${orgIds.join(", ")} and Latitude.sh projects proj_sandbox_web`);
     } finally {
       await embedded.close();
     }
@@ -352,7 +356,7 @@ describe("projections measured at fixed instants (sandbox data, live-like)", () 
       const { data, text } = await run.overview({ org_ids: [ORG.empty] });
       expect(data.rows[0]).toMatchObject({ projection_basis: "not meaningful yet", projected_month_end: null, projected_change_percent: null });
       expect(data.unprojected_rows).toBe(1);
-      expect(text).toMatch(/Viam org-empty.*no projection yet/);
+      expect(text).toMatch(/Viam New Co \(org-empty\).*no projection yet/);
     } finally {
       await run.close();
     }

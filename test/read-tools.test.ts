@@ -31,6 +31,7 @@ describe("read tools against the sandbox as a live Viam", () => {
       "viam_get_invoices_summary",
       "viam_get_location_billing_organization",
       "viam_get_org_billing_information",
+      "viam_list_organizations",
     ]);
     for (const tool of tools) {
       // destructiveHint and idempotentHint mean nothing for a read-only tool (MCP), so they are not listed.

@@ -1,8 +1,8 @@
+import { getMaxListeners, setMaxListeners } from "node:events";
 import { z } from "zod";
 import { redact, ToolError } from "../src/errors.js";
 import { idField } from "../src/fields.js";
 import { cents, dateOnly, dateTime, money, signedPercent, toDate, usd } from "../src/render.js";
-import { ORG } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
 import { invoicedPerPeriod, percentChange, previousPeriods, PROJECTION_METHOD, projectMonthEnd, viamPeriod } from "../src/spend.js";
 import type { Period } from "../src/spend.js";
@@ -10,7 +10,6 @@ import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import type { ToolContext } from "../src/tool-definition.js";
 import { hasFailedPayment, invoicesNewestFirst, invoiceSchema } from "../src/viam-invoices.js";
 
-const SANDBOX_ORGS = [ORG.acme, ORG.fieldworks];
 /** Failed payments listed per row; the count says how many there are. */
 const FAILED_SHOWN = 5;
 /** Rows shown by default: a reseller's hundreds of orgs must not flood the model's context. */
@@ -20,7 +19,7 @@ const SANDBOX_PROJECTS = LATITUDE_SANDBOX_PROJECTS.map((p) => p.id);
 const row = z.object({
   provider: z.enum(["viam", "latitude"]),
   id: z.string().describe("Viam organization id, or Latitude.sh project id (as given when the call failed)."),
-  name: z.string().nullable().describe("Latitude.sh project name; null for Viam, whose billing API returns no names."),
+  name: z.string().nullable().describe("Organization or project name; null when unknown."),
   sandbox: z.boolean().describe("True when this row is the embedded sandbox's demo data."),
   error: z.string().nullable().describe("What went wrong for this row (its figures are then null); null when it worked."),
   period_start: z.string().nullable().describe("ISO date the current billing period started."),
@@ -126,6 +125,15 @@ async function listedProjects(ctx: ToolContext): Promise<{ ids: string[] } | { i
   }
 }
 
+/** The ids of every org the API key sees. */
+async function seenOrgIds(ctx: ToolContext): Promise<string[]> {
+  try {
+    return (await ctx.organizations()).map((o) => o.id);
+  } catch (err) {
+    throw new ToolError(`${err instanceof Error ? err.message : String(err)} Pass org_ids, or set VIAM_ORG_ID.`);
+  }
+}
+
 /** One line per row; `tagSandbox` marks demo rows when real and demo rows are mixed. */
 function describeRow(r: Row, tagSandbox: boolean): string {
   const label = `${r.provider === "viam" ? "Viam" : "Latitude.sh"} ${r.name ? `${r.name} (${r.id})` : r.id}${tagSandbox && r.sandbox ? " [sandbox]" : ""}`;
@@ -163,7 +171,7 @@ export default defineTool({
       .array(idField("Viam organization id."))
       .max(20)
       .optional()
-      .describe("Viam organizations to include ([] for none). Default: VIAM_ORG_ID; in sandbox mode, the sandbox orgs."),
+      .describe("Viam organizations to include ([] for none). Default: VIAM_ORG_ID, else every org the key sees."),
     latitude_projects: z
       .array(idField("Latitude.sh project id or slug."))
       .max(20)
@@ -198,13 +206,15 @@ export default defineTool({
     const { config } = ctx;
     // Demo ids only when nothing is configured at all, so demo figures never mix with real ones.
     const sandboxMode = config.viam.kind === "sandbox" && config.latitude.kind === "sandbox";
-    const demoOrgs = sandboxMode && org_ids === undefined && !config.defaultOrgId;
-    const demoProjects = sandboxMode && latitude_projects === undefined;
-    // Every project the token sees, live or in the sandbox; never demo projects beside real Viam figures.
-    const allProjects = latitude_projects === undefined && (config.latitude.kind !== "sandbox" || sandboxMode);
+    // The configured default, else every org the key sees (the sandbox's only in sandbox mode).
+    const allOrgs = org_ids === undefined && !config.defaultOrgId && (config.viam.kind === "live" || sandboxMode);
+    const demoOrgs = sandboxMode && allOrgs;
+    // Likewise every project the token sees; never demo projects beside real Viam figures.
+    const allProjects = latitude_projects === undefined && !config.defaultLatitudeProject && (config.latitude.kind !== "sandbox" || sandboxMode);
+    const demoProjects = sandboxMode && allProjects;
     const configured = (value: string | undefined) => (value ? [value] : []);
-    const orgs = [...new Set(org_ids ?? (demoOrgs ? SANDBOX_ORGS : configured(config.defaultOrgId)))];
-    const listing = allProjects ? await listedProjects(ctx) : { ids: [] };
+    const orgs = [...new Set(org_ids ?? (allOrgs ? await seenOrgIds(ctx) : configured(config.defaultOrgId)))];
+    const listing = allProjects ? await listedProjects(ctx) : { ids: configured(config.defaultLatitudeProject) };
     const projects = [...new Set(latitude_projects ?? listing.ids)];
     if (orgs.length + projects.length === 0 && !("error" in listing)) {
       throw new ToolError("Nothing to report: pass org_ids and/or latitude_projects, or set VIAM_ORG_ID and/or LATITUDESH_PROJECT.");
@@ -217,14 +227,20 @@ export default defineTool({
       // A project list that could not be read is a failed row, not a silent gap.
       ...("error" in listing ? [{ provider: "latitude" as const, id: "(all projects)", sandbox: config.latitude.kind === "sandbox", figures: () => Promise.reject(listing.error) }] : []),
     ];
-    const settled = await Promise.allSettled(tasks.map((t) => t.figures()));
+    // Each org's calls listen on the call's signal; the default set can hold many orgs.
+    setMaxListeners(Math.max(getMaxListeners(ctx.signal), 10 + 8 * tasks.length), ctx.signal);
+    const [settled, orgNames] = await Promise.all([
+      Promise.allSettled(tasks.map((t) => t.figures())),
+      // Names for the Viam rows, failed ones included; none (ids alone) when the listing fails.
+      orgs.length ? ctx.organizations().then((list) => new Map(list.map((o) => [o.id, o.name])), () => new Map<string, string>()) : new Map<string, string>(),
+    ]);
     const rows: Row[] = settled.map((outcome, i) => {
       const { provider, id, sandbox } = tasks[i]!;
-      if (outcome.status === "fulfilled") return { provider, id, sandbox, error: null, ...outcome.value };
+      if (outcome.status === "fulfilled") return { provider, id, sandbox, error: null, ...outcome.value, ...(provider === "viam" && { name: orgNames.get(id) || null }) };
       const err: unknown = outcome.reason;
       if (!(err instanceof ToolError)) ctx.logger.log("error", `billing_spend_overview: ${provider} ${id}: ${err instanceof Error ? err.message : String(err)}`);
       const error = err instanceof ToolError ? err.message : `unexpected failure (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); this is a bug in billing-mcp if it persists.`;
-      return { provider, id, sandbox, ...EMPTY, error: redact(error) };
+      return { provider, id, sandbox, ...EMPTY, name: provider === "viam" ? orgNames.get(id) || null : null, error: redact(error) };
     });
 
     const working = rows.filter((r) => r.error === null);
@@ -256,7 +272,7 @@ export default defineTool({
     const failed = structured.failed_rows ? `; ${structured.failed_rows} failed, not in the totals` : "";
     const lines = [
       `Spend overview as of ${structured.as_of}, amounts in USD. Projection: ${PROJECTION_METHOD}.`,
-      ...(structured.sandbox_defaults ? [`No ids given and no credentials configured: showing the sandbox's demo ${[demoOrgs && `Viam orgs ${SANDBOX_ORGS.join(", ")}`, demoProjects && `Latitude.sh projects ${SANDBOX_PROJECTS.join(", ")}`].filter(Boolean).join(" and ")}.`] : []),
+      ...(structured.sandbox_defaults ? [`No ids given and no credentials configured: showing the sandbox's demo ${[demoOrgs && `Viam orgs ${orgs.join(", ")}`, demoProjects && `Latitude.sh projects ${SANDBOX_PROJECTS.join(", ")}`].filter(Boolean).join(" and ")}.`] : []),
       `Grand total over ${working.length} of ${rows.length} rows${failed}: month-to-date ${usd(month_to_date_total)}, projected month-end ${usd(projected_month_end_total)} (range ${money(structured.projected_low_total)}-${usd(structured.projected_high_total)})${unprojected_rows ? `, counting ${unprojected_rows} row${unprojected_rows === 1 ? "" : "s"} with no projection yet at month-to-date` : ""}.`,
       ...(structured.outstanding_total || structured.failed_payment_count
         ? [`Outstanding over all Viam orgs: ${usd(structured.outstanding_total)}; ${structured.failed_payment_count} unpaid invoice${structured.failed_payment_count === 1 ? "" : "s"} with a failed payment.`]

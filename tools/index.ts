@@ -10,6 +10,7 @@ import viamGetInvoicePdf from "./viam-get-invoice-pdf.js";
 import viamGetInvoicesSummary from "./viam-get-invoices-summary.js";
 import viamGetLocationBillingOrganization from "./viam-get-location-billing-organization.js";
 import viamGetOrgBillingInformation from "./viam-get-org-billing-information.js";
+import viamListOrganizations from "./viam-list-organizations.js";
 import viamSendPaymentRequiredEmail from "./viam-send-payment-required-email.js";
 import viamUpdateLocationBillingOrganization from "./viam-update-location-billing-organization.js";
 import viamUpdateOrganizationBillingTier from "./viam-update-organization-billing-tier.js";
@@ -18,6 +19,7 @@ import viamUpdateOrganizationBillingTier from "./viam-update-organization-billin
 const erase = (tool: object) => tool as ToolDefinition;
 
 export const allTools: readonly ToolDefinition[] = [
+  viamListOrganizations,
   viamGetCurrentMonthUsage,
   viamGetOrgBillingInformation,
   viamGetInvoicesSummary,

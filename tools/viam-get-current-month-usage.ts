@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { orgIdField } from "../src/fields.js";
+import { orgLabel } from "../src/org-directory.js";
 import { isoDate, money } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import type { ResponseOf } from "../src/viam-connection.js";
@@ -30,6 +31,7 @@ const costLine = z.object({
 
 const output = {
   org_id: z.string(),
+  org_name: z.string().nullable().describe("The organization's name; null when unknown."),
   currency: z.literal("USD"),
   period_start: z.string().nullable().describe("ISO date."),
   period_end: z.string().nullable().describe("ISO date."),
@@ -67,7 +69,7 @@ function itemized(source: CentsSource): CentsSource {
 }
 
 /** The answer's figures from a GetCurrentMonthUsage response; every grouping sums to the totals it sits under. */
-export function usageFigures(orgId: string, usage: ResponseOf<"getCurrentMonthUsage">): UsageOutput {
+export function usageFigures(orgId: string, usage: ResponseOf<"getCurrentMonthUsage">): Omit<UsageOutput, "org_name"> {
   let sources: CentsSource[] = usage.resourceUsageCostsBySource.map((s) => {
     const costs = s.resourceUsageCosts;
     return itemized({
@@ -134,9 +136,12 @@ export default defineTool({
   input: { org_id: orgIdField },
   output,
   async run({ org_id }, ctx) {
-    const orgId = ctx.orgId(org_id);
-    const usage = await ctx.viam.unary("getCurrentMonthUsage", { orgId }, ctx.rpc(`usage of org "${orgId}"`));
-    const structured = usageFigures(orgId, usage);
+    const orgId = await ctx.orgId(org_id);
+    const [usage, orgName] = await Promise.all([
+      ctx.viam.unary("getCurrentMonthUsage", { orgId }, ctx.rpc(`usage of org "${orgId}"`)),
+      ctx.orgName(orgId),
+    ]);
+    const structured = { ...usageFigures(orgId, usage), org_name: orgName };
     return { structured, text: usageText(structured) };
   },
 });
@@ -154,7 +159,7 @@ const discounted = (gross: number, discount: number, net: number) => (discount ?
  */
 export function usageText(u: UsageOutput): string {
   const lines = [
-    `Viam usage, org ${u.org_id}, ${u.period_start ?? "?"} to ${u.period_end ?? "?"}, USD: gross ${money(u.gross)} - discounts ${money(u.discounts)} = net ${money(u.subtotal)}.`,
+    `Viam usage, org ${orgLabel(u.org_id, u.org_name)}, ${u.period_start ?? "?"} to ${u.period_end ?? "?"}, USD: gross ${money(u.gross)} - discounts ${money(u.discounts)} = net ${money(u.subtotal)}.`,
   ];
   if (u.sources.length === 0) {
     lines.push("No usage reported this period.");

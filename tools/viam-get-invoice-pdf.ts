@@ -31,7 +31,7 @@ export default defineTool({
     sha256: z.string(),
   },
   async run({ invoice_id, org_id, dest, overwrite = false }, ctx) {
-    const orgId = ctx.orgId(org_id);
+    const orgId = await ctx.orgId(org_id);
     const target = await resolveDestination(ctx.config.downloadDir, dest ?? stableInvoiceFileName(orgId, invoice_id), overwrite);
     // The stream does not announce its size: report bytes so far, at most once per MiB.
     let received = 0;

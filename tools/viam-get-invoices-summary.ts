@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { boundedText, orgIdField } from "../src/fields.js";
+import { orgLabel } from "../src/org-directory.js";
 import { cents, money, usd } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import { daysOverdue, DERIVED_STATUS_FILTERS, invoicesNewestFirst, invoiceSchema, isDerivedStatusFilter, isUnpaid, matchesStatus, statusCounts } from "../src/viam-invoices.js";
@@ -24,6 +25,7 @@ export default defineTool({
   },
   output: {
     org_id: z.string(),
+    org_name: z.string().nullable().describe("The organization's name; null when unknown."),
     currency: z.literal("USD"),
     outstanding_balance: z.number(),
     total_invoices: z.number().int().describe("How many invoices the org has."),
@@ -36,8 +38,11 @@ export default defineTool({
       .describe("Exactly the invoices shown, newest first."),
   },
   async run({ org_id, status, limit = DEFAULT_LIMIT }, ctx) {
-    const orgId = ctx.orgId(org_id);
-    const summary = await ctx.viam.unary("getInvoicesSummary", { orgId }, ctx.rpc(`invoices of org "${orgId}"`));
+    const orgId = await ctx.orgId(org_id);
+    const [summary, orgName] = await Promise.all([
+      ctx.viam.unary("getInvoicesSummary", { orgId }, ctx.rpc(`invoices of org "${orgId}"`)),
+      ctx.orgName(orgId),
+    ]);
     const now = ctx.config.clock();
     const all: Invoice[] = invoicesNewestFirst(summary);
     const matching = status === undefined ? all : all.filter((inv) => matchesStatus(inv, status, now));
@@ -47,6 +52,7 @@ export default defineTool({
 
     const structured = {
       org_id: orgId,
+      org_name: orgName,
       currency: "USD" as const,
       outstanding_balance: cents(summary.outstandingBalance),
       total_invoices: all.length,
@@ -59,7 +65,7 @@ export default defineTool({
     const derived = status !== undefined && isDerivedStatusFilter(status.toLowerCase());
     const filter = status === undefined ? "" : derived ? `, ${matching.length} ${status.toLowerCase()} (${DERIVED_STATUS_FILTERS[status.toLowerCase() as keyof typeof DERIVED_STATUS_FILTERS]})` : `, ${matching.length} with status ${status}`;
     const lines = [
-      `Viam invoices, org ${orgId}: outstanding balance ${usd(summary.outstandingBalance)}; ${all.length} invoices${filter}, ${shown.length} shown (newest first); unpaid among ${status ? "the matching" : "them"} ${usd(unpaidSum)}. Amounts in USD.`,
+      `Viam invoices, org ${orgLabel(orgId, orgName)}: outstanding balance ${usd(summary.outstandingBalance)}; ${all.length} invoices${filter}, ${shown.length} shown (newest first); unpaid among ${status ? "the matching" : "them"} ${usd(unpaidSum)}. Amounts in USD.`,
     ];
     if (status !== undefined && matching.length === 0) {
       const have = Object.entries(counts).map(([s, n]) => `${s} ${n}`).join(", ");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { orgIdField } from "../src/fields.js";
+import { orgLabel } from "../src/org-directory.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import { paymentMethodTypeName } from "../src/viam-proto.js";
 
@@ -14,6 +15,7 @@ export default defineTool({
   input: { org_id: orgIdField },
   output: {
     org_id: z.string(),
+    org_name: z.string().nullable().describe("The organization's name; null when unknown."),
     payment_method_type: z.string().describe("card, usbankaccount, unspecified, or unrecognised_N."),
     billing_email: z.string(),
     billing_tier: z.string().nullable().describe("Null when Viam does not return it (only billing-dashboard admins see it)."),
@@ -32,13 +34,17 @@ export default defineTool({
       .nullable(),
   },
   async run({ org_id }, ctx) {
-    const orgId = ctx.orgId(org_id);
-    const info = await ctx.viam.unary("getOrgBillingInformation", { orgId }, ctx.rpc(`billing information of org "${orgId}"`));
+    const orgId = await ctx.orgId(org_id);
+    const [info, orgName] = await Promise.all([
+      ctx.viam.unary("getOrgBillingInformation", { orgId }, ctx.rpc(`billing information of org "${orgId}"`)),
+      ctx.orgName(orgId),
+    ]);
     const bank = info.methodUsBankAccount;
     const verification = bank?.verificationInfo;
     const arrival = verification && verification.arrivalDate > 0n ? new Date(Number(verification.arrivalDate) * 1000).toISOString().slice(0, 10) : null;
     const structured = {
       org_id: orgId,
+      org_name: orgName,
       payment_method_type: paymentMethodTypeName(info.type),
       billing_email: info.billingEmail,
       billing_tier: info.billingTier ?? null,
@@ -53,7 +59,7 @@ export default defineTool({
           }
         : null,
     };
-    const lines = [`Viam billing, org ${orgId}: payment method ${structured.payment_method_type}; email ${info.billingEmail || "(none)"}; tier ${structured.billing_tier ?? "(not returned)"}`];
+    const lines = [`Viam billing, org ${orgLabel(orgId, orgName)}: payment method ${structured.payment_method_type}; email ${info.billingEmail || "(none)"}; tier ${structured.billing_tier ?? "(not returned)"}`];
     if (structured.card) lines.push(`Card: ${structured.card.brand} ending ${structured.card.last_four_digits}`);
     if (bank) {
       lines.push(`US bank account: ${bank.bankName} ${bank.accountType} ending ${bank.lastFourDigitsAccountNumber}, routing ${bank.routingNumber}`);

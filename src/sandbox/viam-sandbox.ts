@@ -1,5 +1,6 @@
 // The embedded sandbox: a real Viam app server on loopback speaking gRPC-web, with
-// proto.rpc.v1.AuthService/Authenticate and all 11 BillingService RPCs over demo data.
+// proto.rpc.v1.AuthService/Authenticate, all 11 BillingService RPCs over demo data, and
+// AppService/ListOrganizations (what @viamrobotics/sdk's app client calls to list orgs).
 // The MCP server talks to it through the very same @viamrobotics/sdk path as to Viam.
 // It never writes to stdout: in the MCP server's process, stdout is the JSON-RPC channel.
 import { randomBytes, randomUUID } from "node:crypto";
@@ -12,7 +13,7 @@ import type { AnyMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { AuthService, BillingService } from "../viam-proto.js";
+import { AppService, AuthService, BillingService } from "../viam-proto.js";
 import type { AuthenticateRequestF, MsgType } from "../viam-proto.js";
 import { accrueUsage, createSandboxState, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
 import type { SandboxInvoice, SandboxOrg, SandboxState } from "./data.js";
@@ -39,6 +40,8 @@ export interface ViamSandbox {
   faults: SandboxFaults;
   /** The mutable data, so tests can inspect side effects. */
   state: SandboxState;
+  /** The orgs the key is a member of, in ListOrganizations order (StartOptions.visibleOrgIds). */
+  visibleOrgIds: readonly string[];
   close(): Promise<void>;
 }
 
@@ -71,6 +74,10 @@ export interface SandboxFaults {
   quoteSecretsNext: number;
   /** GetInvoicePdf is answered with a malformed HTTP status line quoting the bearer token (cut by the reader's 60-character excerpt). */
   pdfStatusLineQuotesToken: boolean;
+  /** ListOrganizations waits this long before answering (the billing faults above do not apply to it). */
+  listOrganizationsDelayMs: number;
+  /** The next N ListOrganizations calls fail with INTERNAL. */
+  listOrganizationsFailNext: number;
   reset(): void;
 }
 
@@ -83,6 +90,12 @@ export interface StartOptions {
   apiKey?: string;
   /** "Now" for the demo data and everything the sandbox dates; the system clock by default. */
   clock?: Clock;
+  /**
+   * The orgs the key is a member of: ListOrganizations lists these, and billing RPCs on any
+   * other org are refused (PERMISSION_DENIED). Default: every demo org, org-restricted
+   * included (a member, not an owner: it is listed, and its billing RPCs are refused).
+   */
+  visibleOrgIds?: readonly string[];
 }
 
 // Handlers typed by the field shapes of src/viam-proto.ts (its message types are untyped AnyMessage).
@@ -108,6 +121,10 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   const apiKey = options.apiKey ?? randomUUID().replace(/-/g, "");
   const clock = options.clock ?? systemClock;
   const state = createSandboxState(clock());
+  const visibleOrgIds = [...(options.visibleOrgIds ?? state.orgs.keys())];
+  const unknownOrg = visibleOrgIds.find((id) => !state.orgs.has(id));
+  if (unknownOrg) throw new Error(`visibleOrgIds: ${JSON.stringify(unknownOrg)} is not a sandbox org`);
+  const visible = new Set(visibleOrgIds);
   const calls = new Map<string, number>();
   const count = (rpc: string) => calls.set(rpc, (calls.get(rpc) ?? 0) + 1);
   const aborted = new Map<string, number>();
@@ -130,6 +147,8 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     pdfHttpStatus: null,
     quoteSecretsNext: 0,
     pdfStatusLineQuotesToken: false,
+    listOrganizationsDelayMs: 0,
+    listOrganizationsFailNext: 0,
   });
   const faults: SandboxFaults = {
     ...noFaults(),
@@ -142,8 +161,8 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     },
   };
 
-  /** What every billing RPC goes through first: authentication, call counting, faults. */
-  async function enter(rpc: string, ctx: HandlerContext): Promise<void> {
+  /** Every RPC but Authenticate: a live bearer token, then the call is counted. */
+  function authenticated(rpc: string, ctx: HandlerContext): void {
     const token =
       /^Bearer\s+(\S+)$/i.exec(ctx.requestHeader.get("authorization") ?? "")?.[1] ?? fail(Code.Unauthenticated, "missing authorization: Bearer token");
     if (!liveTokens.has(token)) fail(Code.Unauthenticated, expiredTokens.has(token) ? "access token expired" : "invalid access token");
@@ -156,6 +175,11 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       );
     }
     deadlines.set(rpc, ctx.timeoutMs());
+  }
+
+  /** What every billing RPC goes through first: authentication, call counting, faults. */
+  async function enter(rpc: string, ctx: HandlerContext): Promise<void> {
+    authenticated(rpc, ctx);
     if (faults.delayMs > 0) await wait(rpc, faults.delayMs, ctx.signal);
     if (faults.unavailableNext > 0) {
       faults.unavailableNext--;
@@ -172,6 +196,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   /** An org the key exists for; `owned` also requires the key to be an owner of it. */
   function org(field: string, id: string, owned = true): SandboxOrg {
     const found = state.orgs.get(required(field, id)) ?? fail(Code.NotFound, `organization ${JSON.stringify(id)} not found`);
+    if (!visible.has(found.id)) fail(Code.PermissionDenied, `this API key is not a member of organization ${JSON.stringify(id)}`);
     if (owned && found.restricted) fail(Code.PermissionDenied, `this API key is not an owner of organization ${JSON.stringify(id)}`);
     return found;
   }
@@ -360,6 +385,17 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       },
     });
     router.service(BillingService, guarded());
+    router.service(AppService, {
+      async listOrganizations(_req, ctx) {
+        authenticated("ListOrganizations", ctx);
+        if (faults.listOrganizationsDelayMs > 0) await wait("ListOrganizations", faults.listOrganizationsDelayMs, ctx.signal);
+        if (faults.listOrganizationsFailNext > 0) {
+          faults.listOrganizationsFailNext--;
+          fail(Code.Internal, "sandbox: injected ListOrganizations failure");
+        }
+        return { organizations: visibleOrgIds.map((id) => ({ id, name: state.orgs.get(id)!.name, defaultRegion: "us-east-1" })) };
+      },
+    });
   };
 
   /** Faults below gRPC, on GetInvoicePdf's HTTP exchange; true: the request was answered here. */
@@ -411,6 +447,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     issuedTokens,
     faults,
     state,
+    visibleOrgIds,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -47,6 +47,7 @@ export function writeOutputShape<Out extends z.ZodRawShape>(result: Out) {
     details: z.record(z.string(), detailValue).describe("The figures as sent to Viam (money in USD), and whether an email goes out."),
     confirmation_token: z.string().optional().describe("With status preview: pass it back with confirm: true once the user agrees."),
     expires_at: z.string().optional().describe("ISO time after which confirmation_token no longer works."),
+    checks: z.array(z.string()).optional().describe("With status preview: what was read from Viam for it (who is charged and how they pay, the current state)."),
     warnings: z.array(z.string()).optional().describe("With status preview: a possible double charge, or earlier attempts that got no answer; show them to the user."),
     result: z.object(result).optional().describe("With status executed: what Viam returned."),
   };
@@ -57,6 +58,7 @@ type WriteOutput = {
   details: WritePreview["details"];
   confirmation_token?: string;
   expires_at?: string;
+  checks?: string[];
   warnings?: string[];
   result?: Record<string, unknown>;
 };
@@ -191,6 +193,17 @@ export class ConfirmationGate {
     const capProblem = identity && this.options.ledger.problems(identity, { ...rules, allowDuplicate: true });
     if (capProblem) await refuse(capProblem);
     const warnings = identity ? this.warnings(identity) : [];
+    // Only before asking: a confirmation acts on what the person saw.
+    const asking = ask !== undefined || confirm !== true;
+    let checks: string[] = [];
+    if (asking && tool.lookUp) {
+      try {
+        checks = await tool.lookUp(bound as never, ctx);
+      } catch (err) {
+        if (!(err instanceof ToolError)) throw err;
+        await refuse(`${err.message.replace(/\.?$/, ".")} (looked up before any preview).`);
+      }
+    }
 
     if (ask) {
       const duplicate = identity && this.options.ledger.problems(identity, rules);
@@ -198,7 +211,7 @@ export class ConfirmationGate {
       await this.options.audit.append({ ...entry, outcome: "previewed", via: "elicitation" });
       let answer: HumanAnswer;
       try {
-        answer = await ask(elicitationMessage(tool, preview, ctx.viam.isSandbox, warnings), this.options.ttlMs);
+        answer = await ask(elicitationMessage(tool, preview, ctx.viam.isSandbox, [...checks, ...warnings]), this.options.ttlMs);
       } catch (err) {
         return refuse(`the user could not be asked to confirm (${err instanceof Error ? err.message : String(err)}).`, { via: "elicitation" });
       }
@@ -223,9 +236,10 @@ export class ConfirmationGate {
       }
       const duplicate = identity !== undefined && this.options.ledger.problems(identity, { ...rules, allowDuplicate: false }) !== undefined;
       return {
-        structured: { status: "preview", summary: preview.summary, details: preview.details, confirmation_token: issued.token, expires_at, warnings },
+        structured: { status: "preview", summary: preview.summary, details: preview.details, confirmation_token: issued.token, expires_at, checks, warnings },
         text: [
           `PREVIEW, nothing has been done. Would: ${preview.summary}`,
+          ...checks,
           ...warnings,
           `To go ahead, show this to the user; only if they agree, call ${tool.name} again with exactly the same arguments plus confirm: true${duplicate ? ", allow_duplicate: true" : ""} and confirmation_token: "${issued.token}" (works once, until ${expires_at}).`,
         ].join("\n"),

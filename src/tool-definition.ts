@@ -85,6 +85,11 @@ export interface WriteToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, O
   access: "write";
   /** From the arguments alone, without calling Viam: shown to the human before anything happens. */
   preview(args: z.infer<z.ZodObject<In>>): WritePreview;
+  /**
+   * Read-only look-ups shown with the preview (who is charged and how they pay, the current
+   * state): one line each. A ToolError refuses the preview, so no token is issued.
+   */
+  lookUp?(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<string[]>;
 }
 
 export interface WritePreview {

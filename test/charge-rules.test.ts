@@ -30,6 +30,7 @@ async function preview(server: RunningServer, args: Record<string, unknown>) {
   expect(result.isError, textOf(result)).toBeFalsy();
   return structured(result);
 }
+const tokenOf = (r: CallToolResult) => structured(r).confirmation_token;
 const confirm = (server: RunningServer, args: Record<string, unknown>, token: string | undefined, extra: Record<string, unknown> = {}) =>
   call(server.client, TOOL, { ...args, confirm: true, confirmation_token: token, ...extra });
 
@@ -141,5 +142,54 @@ describe("a server killed mid-charge", () => {
     const cli = await runCli(["call", "viam_get_available_billing_tiers", "--allow-writes"], env);
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stderr).toMatch(/unresolved charge: viam_charge_organization of 77\.00 USD to org-acme .*Check viam_get_invoices_summary/);
+  });
+});
+
+describe("the preview looks before asking; the result reads the invoice back", () => {
+  it("a charge names the org, its payment method and its payment failures; the result gives the invoice's real state", async () => {
+    const server = await writes(auditPath());
+    try {
+      const args = { org_id_to_charge: "org-fieldworks", subtotal: 12, tax: 0, description: "Looked up" };
+      const result = await call(server.client, TOOL, args);
+      const checks = (result.structuredContent as { checks: string[] }).checks;
+      const fieldworks = sandbox.state.orgs.get("org-fieldworks")!;
+      const failed = fieldworks.invoices.filter((i) => i.status !== "paid" && i.failureReason);
+      expect(checks).toEqual([
+        `Charged organization: ${fieldworks.name} (org-fieldworks).`,
+        expect.stringMatching(/^Payment method: US bank account First Prairie Bank ending 6789, UNVERIFIED \(micro-deposits arrive \d{4}-\d\d-\d\d\): a charge may fail\.$/),
+        expect.stringContaining(`Payment failures: ${failed.length} unpaid invoice${failed.length === 1 ? "" : "s"} with a failed payment, the latest ${failed[0]!.id}`),
+      ]);
+      for (const line of checks) expect(textOf(result)).toContain(line);
+      // An unverified bank account: the invoice is created but not paid, and the answer says so.
+      const done = await confirm(server, args, tokenOf(result));
+      const invoiceId = (done.structuredContent as { result: { invoice_id: string; invoice_status: string } }).result;
+      expect(invoiceId.invoice_status).toBe(sandbox.state.orgs.get("org-fieldworks")!.invoices.find((i) => i.id === invoiceId.invoice_id)!.status);
+      expect(invoiceId.invoice_status).toBe("outstanding");
+      expect(textOf(done)).toMatch(new RegExp(`${invoiceId.invoice_id}, outstanding, not paid yet, due \\d{4}-\\d\\d-\\d\\d`));
+      // A card pays at once.
+      const card = { org_id_to_charge: "org-acme", subtotal: 3, tax: 0, description: "Card" };
+      const paid = await confirm(server, card, tokenOf(await call(server.client, TOOL, card)));
+      expect(textOf(paid)).toMatch(/: invoice inv_\w+, paid\.$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a tier change shows the current tier and refuses a tier that does not exist; a location change shows who pays now", async () => {
+    const server = await writes(auditPath());
+    try {
+      const tier = await call(server.client, "viam_update_organization_billing_tier", { organization_id: "org-acme", billing_tier: "enterprise" });
+      expect((tier.structuredContent as { checks: string[] }).checks).toEqual(["Organization: Acme Robotics (org-acme).", "Tier now: pro; after: enterprise."]);
+      const bogus = await call(server.client, "viam_update_organization_billing_tier", { organization_id: "org-acme", billing_tier: "platinum" });
+      expect(textOf(bogus)).toMatch(/^Refused: "platinum" is not a billing tier; the available ones are free, pro, business, enterprise\./);
+      const location = await call(server.client, "viam_update_location_billing_organization", { location_id: "loc-warehouse", billing_organization_id: "org-fleet" });
+      expect((location.structuredContent as { checks: string[] }).checks).toEqual(["Location loc-warehouse is billed now to: Acme Robotics (org-acme); after: Fleet Ops (org-fleet)."]);
+      const nowhere = await call(server.client, "viam_update_location_billing_organization", { location_id: "loc-nowhere", billing_organization_id: "org-fleet" });
+      expect(textOf(nowhere)).toMatch(/^Refused: Not found: .*loc-nowhere/);
+      const unseen = await call(server.client, "viam_send_payment_required_email", { customer_org_id: "org-nowhere", billing_owner_org_id: "org-acme" });
+      expect(textOf(unseen)).toMatch(/^Refused: Not found: this API key sees no organization "org-nowhere" \(the customer\)/);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -324,22 +324,36 @@ describe("writes enabled", () => {
     expect(structured(odd).details).toMatchObject({ subtotal: 19.99, tax: 0.07, total: 20.06 });
   });
 
+  it("an org the key cannot see is refused at preview: no token, nothing sent", async () => {
+    const before = writeCalls();
+    const refused = await call(server.client, "viam_charge_organization", { org_id_to_charge: "org-nowhere", subtotal: 10, tax: 0 });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(/^Refused: Not found: .*org-nowhere.*viam_list_organizations.*looked up before any preview.*Nothing was sent to Viam\.$/);
+    expect(textOf(refused)).not.toMatch(/confirmation_token/);
+    expect(writeCalls()).toBe(before);
+    expect(newAudit().map((l) => l.outcome)).toEqual(["refused"]);
+  });
+
   it("an upstream failure is reported and audited as failed", async () => {
     const before = rpcCount("ChargeOrganization");
-    const failed = await previewAndConfirm(server, "viam_charge_organization", { org_id_to_charge: "org-nowhere", subtotal: 10, tax: 0 });
+    const args = { org_id_to_charge: "org-acme", subtotal: 10, tax: 0, description: "Upstream failure" };
+    const preview = await call(server.client, "viam_charge_organization", args);
+    sandbox.faults.resourceExhaustedNext = 1; // the charge itself, after the preview's look-ups
+    const failed = await call(server.client, "viam_charge_organization", { ...args, confirm: true, confirmation_token: tokenOf(preview) });
+    sandbox.faults.reset();
     expect(failed.isError).toBe(true);
-    expect(textOf(failed)).toMatch(/^Not found: a charge to org "org-nowhere"/);
     expect(rpcCount("ChargeOrganization")).toBe(before + 1);
     const lines = newAudit();
     expect(lines.map((l) => l.outcome)).toEqual(["previewed", "attempt", "failed"]);
-    expect(lines[2]).toMatchObject({ uncertain: false, error: expect.stringMatching(/^Not found/) });
+    expect(lines[2]).toMatchObject({ uncertain: false });
   });
 
   it("a write is never retried, and a failure that may have taken effect says so", async () => {
     const before = rpcCount("ChargeOrganization");
     const args = { org_id_to_charge: "org-acme", subtotal: 5, tax: 0 };
+    const first = await call(server.client, "viam_charge_organization", args);
     sandbox.faults.unavailableNext = 1; // a read would be retried through this
-    const unavailable = await previewAndConfirm(server, "viam_charge_organization", args);
+    const unavailable = await call(server.client, "viam_charge_organization", { ...args, confirm: true, confirmation_token: tokenOf(first) });
     sandbox.faults.reset();
     expect(unavailable.isError).toBe(true);
     expect(textOf(unavailable)).toMatch(/unavailable.*It may still have taken effect: check/s);
@@ -353,8 +367,8 @@ describe("writes enabled", () => {
     expect(textOf(refused)).toMatch(/^Refused: .* the same charge .* pass allow_duplicate: true/);
     expect(rpcCount("ChargeOrganization")).toBe(before + 1);
 
-    sandbox.faults.delayMs = 2000;
     const slowPreview = await call(server.client, "viam_charge_organization", { ...args, timeout: 0.3 });
+    sandbox.faults.delayMs = 2000; // the charge, after the preview's look-ups
     const slow = await call(server.client, "viam_charge_organization", { ...args, timeout: 0.3, confirm: true, allow_duplicate: true, confirmation_token: tokenOf(slowPreview) });
     sandbox.faults.reset();
     expect(textOf(slow)).toMatch(/did not answer .* within 0.3 s.*may still have taken effect/s);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { idField, optionalIdField, optionalTextField, usdAmountField, usdField } from "../src/fields.js";
 import { cents, usd } from "../src/render.js";
 import { defineWriteTool } from "../src/tool-definition.js";
+import { chargeLookups, invoiceState } from "../src/write-lookups.js";
 
 export default defineWriteTool({
   name: "viam_charge_organization",
@@ -19,7 +20,10 @@ export default defineWriteTool({
     org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),
     disable_confirmation_email: z.boolean().default(false).describe("True: Viam sends no confirmation email to the charged organization (default false: it does)."),
   },
-  output: { invoice_id: z.string().describe("The invoice Viam created for the charge.") },
+  output: {
+    invoice_id: z.string().describe("The invoice Viam created for the charge."),
+    invoice_status: z.string().nullable().describe("The invoice's status read back after the charge (paid, outstanding, payment_failed...); null when it could not be read."),
+  },
   preview(args) {
     const total = cents(args.subtotal + args.tax);
     const branding = args.org_id_for_branding ? `, branded as org ${args.org_id_for_branding}` : "";
@@ -40,6 +44,7 @@ export default defineWriteTool({
       chargeTo: args.org_id_to_charge,
     };
   },
+  lookUp: (args, ctx) => chargeLookups(args.org_id_to_charge, ctx),
   async run(args, ctx) {
     const { invoiceId } = await ctx.viam.unary(
       "chargeOrganization",
@@ -53,9 +58,11 @@ export default defineWriteTool({
       },
       ctx.rpc(`a charge to org "${args.org_id_to_charge}"`),
     );
+    // Report what the invoice says now, not what was asked: a charge can leave it unpaid.
+    const state = await invoiceState(args.org_id_to_charge, invoiceId, ctx);
     return {
-      structured: { invoice_id: invoiceId },
-      text: `Charged org ${args.org_id_to_charge} ${usd(cents(args.subtotal + args.tax))}: invoice ${invoiceId}.`,
+      structured: { invoice_id: invoiceId, invoice_status: state.status },
+      text: `Charged org ${args.org_id_to_charge} ${usd(cents(args.subtotal + args.tax))}: ${state.text}.`,
     };
   },
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { idField, optionalIdField, optionalTextField, usdAmountField } from "../src/fields.js";
 import { usd } from "../src/render.js";
 import { defineWriteTool } from "../src/tool-definition.js";
+import { chargeLookups, invoiceState } from "../src/write-lookups.js";
 
 export default defineWriteTool({
   name: "viam_create_invoice_and_charge_immediately",
@@ -18,7 +19,10 @@ export default defineWriteTool({
     org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),
     disable_email: z.boolean().default(false).describe("True: Viam sends no email about the invoice (default false: it does)."),
   },
-  output: { invoice_id: z.string().describe("The invoice Viam created.") },
+  output: {
+    invoice_id: z.string().describe("The invoice Viam created."),
+    invoice_status: z.string().nullable().describe("The invoice's status read back after the charge (paid, outstanding, payment_failed...); null when it could not be read."),
+  },
   preview(args) {
     const branding = args.org_id_for_branding ? `, branded as org ${args.org_id_for_branding}` : "";
     const email = !args.disable_email;
@@ -36,6 +40,7 @@ export default defineWriteTool({
       chargeTo: args.org_id_to_charge,
     };
   },
+  lookUp: (args, ctx) => chargeLookups(args.org_id_to_charge, ctx),
   async run(args, ctx) {
     const { invoiceId } = await ctx.viam.unary(
       "createInvoiceAndChargeImmediately",
@@ -48,6 +53,7 @@ export default defineWriteTool({
       },
       ctx.rpc(`an invoice and charge to org "${args.org_id_to_charge}"`),
     );
-    return { structured: { invoice_id: invoiceId }, text: `Invoiced and charged org ${args.org_id_to_charge} ${usd(args.amount)}: invoice ${invoiceId}.` };
+    const state = await invoiceState(args.org_id_to_charge, invoiceId, ctx);
+    return { structured: { invoice_id: invoiceId, invoice_status: state.status }, text: `Invoiced and charged org ${args.org_id_to_charge} ${usd(args.amount)}: ${state.text}.` };
   },
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { idField } from "../src/fields.js";
 import { defineWriteTool } from "../src/tool-definition.js";
+import { visibleOrg } from "../src/write-lookups.js";
 
 export default defineWriteTool({
   name: "viam_send_payment_required_email",
@@ -20,6 +21,10 @@ export default defineWriteTool({
       summary: `Email org ${customer_org_id} that a payment is required, on behalf of billing owner org ${billing_owner_org_id}.`,
       details: { customer_org_id, billing_owner_org_id, email: true },
     };
+  },
+  async lookUp({ customer_org_id, billing_owner_org_id }, ctx) {
+    const [customer, owner] = await Promise.all([visibleOrg(customer_org_id, ctx, "the customer"), visibleOrg(billing_owner_org_id, ctx, "the billing owner")]);
+    return [`Customer (receives the email): ${customer}; billing owner (sends it): ${owner}.`];
   },
   async run({ customer_org_id, billing_owner_org_id }, ctx) {
     await ctx.viam.unary(

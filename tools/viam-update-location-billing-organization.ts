@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { idField } from "../src/fields.js";
+import { orgLabel } from "../src/org-directory.js";
 import { defineWriteTool } from "../src/tool-definition.js";
+import { visibleOrg } from "../src/write-lookups.js";
 
 export default defineWriteTool({
   name: "viam_update_location_billing_organization",
@@ -20,6 +22,14 @@ export default defineWriteTool({
       summary: `Bill location ${location_id} to org ${billing_organization_id} from now on.`,
       details: { location_id, billing_organization_id, email: false },
     };
+  },
+  async lookUp({ location_id, billing_organization_id }, ctx) {
+    const [{ billingOrganizationId: current }, next] = await Promise.all([
+      ctx.viam.unary("getLocationBillingOrganization", { locationId: location_id }, { ...ctx.rpc(`the billing organization of location "${location_id}"`), retryable: true }),
+      visibleOrg(billing_organization_id, ctx, "the new paying organization"),
+    ]);
+    const now = current ? orgLabel(current, await ctx.orgName(current)) : "(no organization)";
+    return [`Location ${location_id} is billed now to: ${now}; after: ${next}.`];
   },
   async run({ location_id, billing_organization_id }, ctx) {
     await ctx.viam.unary(

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { idField } from "../src/fields.js";
+import { ToolError } from "../src/errors.js";
 import { defineWriteTool } from "../src/tool-definition.js";
+import { visibleOrg } from "../src/write-lookups.js";
 
 export default defineWriteTool({
   name: "viam_update_organization_billing_tier",
@@ -20,6 +22,16 @@ export default defineWriteTool({
       summary: `Set org ${organization_id}'s billing tier to "${billing_tier}" (changes its pricing from now on).`,
       details: { organization_id, billing_tier, email: false },
     };
+  },
+  async lookUp({ organization_id, billing_tier }, ctx) {
+    const read = (what: string) => ({ ...ctx.rpc(what), retryable: true });
+    const [info, { tiers }, org] = await Promise.all([
+      ctx.viam.unary("getOrgBillingInformation", { orgId: organization_id }, read(`billing information of org "${organization_id}"`)),
+      ctx.viam.unary("getAvailableBillingTiers", {}, read("the available billing tiers")),
+      visibleOrg(organization_id, ctx, "whose tier would change"),
+    ]);
+    if (!tiers.includes(billing_tier)) throw new ToolError(`"${billing_tier}" is not a billing tier; the available ones are ${tiers.join(", ")}.`);
+    return [`Organization: ${org}.`, `Tier now: ${info.billingTier ?? "(not returned by Viam)"}; after: ${billing_tier}.`];
   },
   async run({ organization_id, billing_tier }, ctx) {
     await ctx.viam.unary(

@@ -1,9 +1,10 @@
-// Server bootstrap: one McpServer, the selected tools registered with annotations derived
-// from their access class, and every call wrapped in the same context and error handling.
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import { CallToolRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+// Server bootstrap: the state a process shares (Viam and Latitude.sh connections, the write
+// gate, the calls in flight) and a factory of McpServers over it, each with the selected tools
+// registered with annotations derived from their access class, and every call wrapped in the
+// same context and error handling. serveStdio (src/cli.ts) asks the factory for the instance
+// that serves a connection, of either protocol generation.
+import { McpServer } from "@modelcontextprotocol/server";
+import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { allTools } from "../tools/index.js";
 import { AuditLog } from "./audit-log.js";
@@ -13,9 +14,10 @@ import { redact, ToolError } from "./errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
 import { LatitudeClient } from "./latitude-client.js";
+import { compactInputSchema, listedAnnotations } from "./listed-schema.js";
 import { withSinks } from "./logger.js";
 import { mcpLogSink } from "./mcp-log-sink.js";
-import type { Logger } from "./logger.js";
+import type { Logger, LogSink } from "./logger.js";
 import { registerPrompts } from "./prompts.js";
 import { instructions, SERVER_NAME, SERVER_VERSION } from "./server-info.js";
 import { SANDBOX_NOTICE } from "./render.js";
@@ -31,19 +33,22 @@ export interface BillingServerOptions {
   /** --allow-writes: write tools are served (through the confirmation gate); otherwise calls to them are refused with how to enable them. */
   allowWrites?: boolean;
   /**
-   * Register output schemas (default true). The stdio server lists tools from the listing
-   * built with them (src/listing.ts) and registers without, so the SDK does not re-validate
-   * every answer against a schema the tests already hold it to.
+   * With writes off, list each write tool as a disabled stub (no arguments; its description and
+   * the refusal of a call say how to enable it). Default true; the CLI turns it off when --tools
+   * selects the tools, so that exactly those are listed.
    */
-  outputSchemas?: boolean;
+  writeStubs?: boolean;
 }
 
 export interface BillingServer {
-  server: McpServer;
+  /** A new McpServer over this state, for one connection (closing it leaves the state open). */
+  createServer(): McpServer;
   viam: ViamConnection;
   latitude: LatitudeClient;
   /** Tool calls running now. */
   readonly inFlight: number;
+  /** When the last call in flight reaches its deadline plus a grace period (ms since epoch; 0 if none). */
+  drainDeadline(): number;
   /**
    * Stop taking tool calls (new ones get a tool error) and wait for those in flight, at most
    * until the latest of their deadlines plus a grace period. True when all finished.
@@ -53,7 +58,7 @@ export interface BillingServer {
 }
 
 /** Time a call may still need after its upstream deadline (saving a file, an audit line). */
-const DRAIN_GRACE_MS = 5_000;
+export const DRAIN_GRACE_MS = 5_000;
 /** Our tools take a handful of arguments; refuse argument objects far larger before validating them. */
 const MAX_TOOL_INPUT_ELEMENTS = 1_000;
 
@@ -65,6 +70,11 @@ class InFlightCalls {
 
   get size(): number {
     return this.deadlines.size;
+  }
+
+  /** The latest deadline of a call in flight plus the grace period; 0 when none is in flight. */
+  drainDeadline(): number {
+    return this.deadlines.size ? Math.max(...[...this.deadlines].map((e) => e.deadline)) + DRAIN_GRACE_MS : 0;
   }
 
   /** Track one call; returns its `done`. */
@@ -124,47 +134,36 @@ function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "write" && typeof tool.preview !== "function") throw new Error(`${tool.name}: a write tool needs a preview`);
 }
 
+const ENABLE_WRITES = "start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true";
+
 function disabledWriteMessage(name: string): string {
-  return `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
+  return `${name} changes billing and is disabled: ${ENABLE_WRITES}`;
 }
 
-export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false, outputSchemas = true }: BillingServerOptions): BillingServer {
-  const server = new McpServer(
-    { name: SERVER_NAME, version: SERVER_VERSION },
-    { instructions: instructions(config, allowWrites), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
-  );
-  const logger = withSinks(stderr, mcpLogSink(server.server));
+export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false, writeStubs = true }: BillingServerOptions): BillingServer {
+  // Log messages go to stderr and to each connected client that asked for them (logging/setLevel).
+  const clientSinks = new Set<LogSink>();
+  const logger = withSinks(stderr, (level, message) => clientSinks.forEach((sink) => sink(level, message)));
   const viam = new ViamConnection(config, logger);
   const calls = new InFlightCalls();
   const latitude = new LatitudeClient(config, logger);
   const audit = new AuditLog(config.auditLogPath, config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind, config.clock);
   const gate = new ConfirmationGate({ audit, clock: config.clock, maxChargeUsd: config.maxChargeUsd, ttlMs: config.confirmTtlMs, logger });
+  for (const tool of tools) assertConsistent(tool);
+  const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
-  if (!allowWrites) {
-    const disabled = new Set(allTools.filter((t) => t.access === "write").map((t) => t.name));
-    refuseCalls(server, (name, args) => {
-      if (!disabled.has(name)) return undefined;
-      const { confirmation_token: _token, ...rest } = args ?? {};
-      // Best effort: the refusal stands whether or not it can be recorded.
-      void audit.append({ tool: name, arguments: rest, outcome: "refused", reason: "writes are disabled" }).catch(() => undefined);
-      return disabledWriteMessage(name);
-    });
-  }
-
-  for (const tool of tools) {
-    assertConsistent(tool);
+  function registerTool(server: McpServer, tool: ToolDefinition): void {
     const write = tool.access === "write";
-    if (write && !allowWrites) continue;
     server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: toolInputSchema(tool),
-        ...(outputSchemas ? { outputSchema: { ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField } } : {}),
-        annotations: { title: tool.title, readOnlyHint: !write, ...tool.annotations },
+        inputSchema: compactInputSchema(toolInputSchema(tool)),
+        outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
+        annotations: listedAnnotations(tool),
       },
-      async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+      async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> => {
         if (calls.draining) {
           return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
         }
@@ -176,9 +175,9 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
           viam,
           latitude,
           logger,
-          signal: extra.signal,
+          signal: ctx.mcpReq.signal,
           timeoutMs,
-          progress: progressReporter(extra, logger),
+          progress: progressReporter(ctx, logger),
           // Reads this context's own signal: the write gate runs a confirmed write with a copy
           // whose signal the client cannot abort.
           rpc(what) {
@@ -196,10 +195,10 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
           },
         };
         try {
-          const result =
-            tool.access === "write"
-              ? await gate.handle(tool, args, context, elicitationAsker(server.server, extra))
-              : await tool.run(args as never, context);
+          // A 2026-07-28 request carries its envelope; the server cannot push an elicitation
+          // request to such a client, so it gets the preview and confirmation token flow.
+          const ask = ctx.mcpReq.envelope === undefined ? elicitationAsker(server.server, { requestId: ctx.mcpReq.id, signal: ctx.mcpReq.signal }) : undefined;
+          const result = tool.access === "write" ? await gate.handle(tool, args, context, ask) : await tool.run(args as never, context);
           const sandbox = result.sandbox ?? isSandbox(tool, config);
           return {
             structuredContent: { ...result.structured, sandbox },
@@ -213,16 +212,48 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       },
     );
   }
-  // The resources are the PDF tool's other face (and point to it when too large): served with it.
-  if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
-  registerPrompts(server, config, new Set(tools.map((t) => t.name)));
+
+  /** With writes off, a write tool is listed without arguments and a call to it is refused with how to enable it. */
+  function registerStub(server: McpServer, tool: ToolDefinition): void {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: `Disabled: it changes billing: ${ENABLE_WRITES}.`,
+        inputSchema: z.looseObject({}),
+        annotations: listedAnnotations(tool),
+      },
+      async (args: Record<string, unknown>): Promise<CallToolResult> => {
+        const { confirmation_token: _token, ...rest } = args;
+        // Best effort: the refusal stands whether or not it can be recorded.
+        void audit.append({ tool: tool.name, arguments: rest, outcome: "refused", reason: "writes are disabled" }).catch(() => undefined);
+        return { isError: true, content: [{ type: "text", text: disabledWriteMessage(tool.name) }] };
+      },
+    );
+  }
+
   return {
-    server,
+    createServer() {
+      const server = new McpServer(
+        { name: SERVER_NAME, version: SERVER_VERSION },
+        { instructions: instructions(config, allowWrites), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
+      );
+      const sink = mcpLogSink(server.server);
+      clientSinks.add(sink);
+      server.server.onclose = () => clientSinks.delete(sink);
+      for (const tool of tools) if (tool.access === "read" || allowWrites) registerTool(server, tool);
+      for (const tool of stubs) registerStub(server, tool);
+      // The resources are the PDF tool's other face (and point to it when too large): served with it.
+      if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
+      registerPrompts(server, config, new Set(tools.map((t) => t.name)));
+      return server;
+    },
     viam,
     latitude,
     get inFlight() {
       return calls.size;
     },
+    drainDeadline: () => calls.drainDeadline(),
     drain: () => calls.drain(),
     close: async () => {
       await Promise.all([viam.close(), latitude.close()]);
@@ -230,27 +261,9 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   };
 }
 
-/**
- * Answers tools/call for some names before McpServer looks them up, which would say only
- * "Tool X not found". McpServer installs its tools/call handler through the low-level
- * server's public setRequestHandler when the first tool is registered; we wrap it there.
- */
-function refuseCalls(server: McpServer, refusal: (name: string, args: Record<string, unknown> | undefined) => string | undefined): void {
-  const lowLevel = server.server;
-  type Install = typeof lowLevel.setRequestHandler;
-  const install: Install = lowLevel.setRequestHandler.bind(lowLevel);
-  lowLevel.setRequestHandler = ((schema: Parameters<Install>[0], handler: Parameters<Install>[1]) => {
-    if (schema !== CallToolRequestSchema) return install(schema, handler);
-    return install(CallToolRequestSchema, async (request, extra) => {
-      const text = refusal(request.params.name, request.params.arguments);
-      return text ? { isError: true, content: [{ type: "text", text }] } : handler(request, extra);
-    });
-  }) as Install;
-}
-
 /** notifications/progress for the request, if its client sent a progressToken; else a no-op. */
-function progressReporter(extra: RequestHandlerExtra<ServerRequest, ServerNotification>, logger: Logger): ToolContext["progress"] {
-  const progressToken = extra._meta?.progressToken;
+function progressReporter(ctx: ServerContext, logger: Logger): ToolContext["progress"] {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return async () => undefined;
   let last = { done: -1, total: undefined as number | undefined };
   return async (done, total, message) => {
@@ -258,7 +271,7 @@ function progressReporter(extra: RequestHandlerExtra<ServerRequest, ServerNotifi
     if (done < last.done || (done === last.done && total === last.total)) return;
     last = { done, total };
     const params = { progressToken, progress: done, ...(total !== undefined && { total }), ...(message !== undefined && { message }) };
-    await extra.sendNotification({ method: "notifications/progress", params }).catch((err: unknown) => {
+    await ctx.mcpReq.notify({ method: "notifications/progress", params }).catch((err: unknown) => {
       logger.log("debug", `progress notification not sent: ${err instanceof Error ? err.message : String(err)}`);
     });
   };

@@ -11,7 +11,7 @@ import type { Config } from "./config.js";
 import { stderrLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
 import { SERVER_VERSION } from "./server-info.js";
-import { AnsweredCounter } from "./stdio-wire.js";
+import { AnsweredCounter, MAX_MESSAGE_BYTES } from "./stdio-wire.js";
 import type { ToolDefinition } from "./tool-definition.js";
 import { selectTools, UsageError } from "./tool-selection.js";
 
@@ -69,9 +69,6 @@ type Command = (typeof COMMANDS)[number];
 const isCommand = (word: string): word is Command => (COMMANDS as readonly string[]).includes(word);
 
 // A call may wait for a 600 s tool deadline plus retries; the tool enforces its own deadline.
-// The largest JSON-RPC message read from stdin; a longer one closes the connection (the SDK's
-// StdioServerTransport maxBufferSize, whose default this is).
-export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 const CALL_REQUEST_TIMEOUT_MS = 11 * 60_000;
 
 interface CommandLine {

@@ -4,6 +4,12 @@
 import { isJSONRPCNotification, isJSONRPCRequest, isJSONRPCErrorResponse, isJSONRPCResultResponse } from "@modelcontextprotocol/server";
 import type { JSONRPCMessage, MessageExtraInfo, RequestId, Transport, TransportSendOptions } from "@modelcontextprotocol/server";
 
+/**
+ * The largest JSON-RPC message read from stdin; a longer one closes the connection (the SDK's
+ * StdioServerTransport maxBufferSize, whose default this is).
+ */
+export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
 export class AnsweredCounter implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;

@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { createViamClient } from "@viamrobotics/sdk";
 import { getEncoding } from "js-tiktoken";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
-import { readListing } from "../src/listing.js";
 import { GetCurrentMonthUsageResponse } from "../src/viam-proto.js";
 import { peakRssKiB, StdioMcpClient, textOf } from "./mcp-client.js";
 import type { ToolCallResult } from "./mcp-client.js";
@@ -323,26 +322,25 @@ async function measurePdf(sandbox: SandboxInfo): Promise<void> {
 }
 
 function measureListing(listing: Record<string, unknown>): void {
-  const tools = (listing.tools ?? []) as { name: string; inputSchema: Schema; outputSchema?: Schema }[];
-  const total = tokens(JSON.stringify(listing));
-  const empty = tokens(JSON.stringify({ tools: [] }));
-  const perTool = (total - empty) / tools.length;
+  const tools = (listing.tools ?? []) as { name: string; description?: string; inputSchema: Schema; outputSchema?: Schema }[];
+  // As a model sees the tools: Claude-style clients pass name, description and input schema.
+  const seen = tools.map(({ name, description, inputSchema }) => ({ name, description, input_schema: inputSchema }));
+  const total = tokens(JSON.stringify(seen));
+  const perTool = total / Math.max(1, tools.length);
   // Headroom for tools still to come, at this average.
-  const room = Math.floor((2500 - total) / perTool);
+  const room = Math.floor((2200 - total) / perTool);
   const undocumentedInputs = tools.flatMap((t) => undocumented(t.inputSchema, `${t.name}.input`));
   report(
     "tools-list-tokens",
-    total <= 2500 && undocumentedInputs.length === 0,
-    `tools/list, all ${tools.length} tools (--allow-writes): ${total} tokens (o200k_base), ${perTool.toFixed(0)} per tool, room for ${Math.max(0, room)} more at that average; input fields without a description: ${undocumentedInputs.length ? undocumentedInputs.join(", ") : "none"} (target at most 2,500 tokens, every field documented)`,
+    total <= 2200 && undocumentedInputs.length === 0,
+    `tools as a model sees them (name, description, input schema), all ${tools.length} tools (--allow-writes): ${total} tokens (o200k_base), ${perTool.toFixed(0)} per tool, room for ${Math.max(0, room)} more at that average; input fields without a description: ${undocumentedInputs.length ? undocumentedInputs.join(", ") : "none"} (target at most 2,200 tokens, every field documented)`,
   );
-  const built = readListing(pathToFileURL(join(ROOT, "dist/src/listing.json")));
-  const full = built.tools.map((t) => t.listing);
-  const fullFields = full.flatMap((t) => fields(t.outputSchema as Schema | undefined, `${t.name}.output`));
-  const fullUndocumented = full.flatMap((t) => undocumented(t.outputSchema as Schema | undefined, `${t.name}.output`));
+  const outputFields = tools.flatMap((t) => fields(t.outputSchema, `${t.name}.output`));
+  const outputUndocumented = tools.flatMap((t) => undocumented(t.outputSchema, `${t.name}.output`));
   note(
-    `output fields with a description: ${fullFields.length - fullUndocumented.length} of ${fullFields.length}; with output schemas listed (BILLING_MCP_OUTPUT_SCHEMAS=true): ${tokens(JSON.stringify({ tools: full }))} tokens`,
+    `output schemas listed on ${tools.filter((t) => t.outputSchema).length} of ${tools.length} tools; output fields with a description: ${outputFields.length - outputUndocumented.length} of ${outputFields.length}; the whole tools/list result: ${tokens(JSON.stringify(listing))} tokens`,
   );
-  note(`per tool: ${tools.map((t) => `${t.name} ${tokens(JSON.stringify(t))}`).join(", ")}`);
+  note(`per tool (as a model sees it): ${seen.map((t) => `${t.name} ${tokens(JSON.stringify(t))}`).join(", ")}`);
 }
 
 interface Schema {

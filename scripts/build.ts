@@ -1,19 +1,14 @@
-// Second build step, after tsc: writes the listing (dist/src/listing.json, see
-// src/listing.ts) and bundles the server into dist/src/cli.js with esbuild. Code-splitting
-// keeps the MCP SDK, zod and the tools (src/backend.ts), @viamrobotics/sdk and the sandbox in
-// chunks that load only when first needed; start-up reads one small file.
-import { rm, writeFile } from "node:fs/promises";
+// Second build step, after tsc: bundles the server into dist/src/cli.js with esbuild.
+// Code-splitting keeps what only some commands need (the in-process client of `call` and
+// `tools`, @viamrobotics/sdk, the sandbox) in chunks that load only when first needed.
+import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { buildListing } from "../src/listing-build.js";
-import { LISTING_URL } from "../src/listing.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-const listing = await buildListing();
-await writeFile(LISTING_URL, `${JSON.stringify(listing)}\n`);
-
 await rm(`${root}dist/src/chunks`, { recursive: true, force: true });
+await rm(`${root}dist/src/listing.json`, { force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: [{ in: "src/cli.ts", out: "src/cli" }],

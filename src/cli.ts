@@ -1,20 +1,17 @@
 #!/usr/bin/env node
 // CLI entry: serve MCP over stdio (the default), list the tools, or run one tool in-process.
-// Start-up (serve) loads only what answering initialize and tools/list needs (src/front.ts);
-// the MCP SDK, zod, the tools and @viamrobotics/sdk load later, from their own chunks of the
-// bundle (scripts/build.ts): serve's backend (src/backend.ts), and the tools and call commands.
-// First: V8 heap settings, before the rest of the bundle allocates anything.
-import "./heap-flags.js";
-import { existsSync } from "node:fs";
+// serve hands stdin and stdout to the MCP SDK (serveStdio over its StdioServerTransport), which
+// answers every message and decides per connection which protocol generation it speaks.
+import { PassThrough } from "node:stream";
 import { parseArgs } from "node:util";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/client";
+import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { loadConfig } from "./config.js";
 import type { Config } from "./config.js";
-import { StdioFront } from "./front.js";
-import { capabilitiesOf, listedTool, readListing } from "./listing.js";
 import { stderrLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
-import { instructions, SERVER_VERSION } from "./server-info.js";
+import { SERVER_VERSION } from "./server-info.js";
+import { AnsweredCounter, MAX_MESSAGE_BYTES } from "./stdio-wire.js";
 import type { ToolDefinition } from "./tool-definition.js";
 import { selectTools, UsageError } from "./tool-selection.js";
 
@@ -52,9 +49,6 @@ Environment:
   LATITUDESH_BEARER                Latitude.sh API token (unset: embedded Latitude sandbox)
   LATITUDESH_SERVER_URL            Latitude.sh API URL (default https://api.latitude.sh)
   LATITUDESH_PROJECT               default Latitude.sh project (id or slug) for calls without project
-  BILLING_MCP_OUTPUT_SCHEMAS       true: tools/list also shows each tool's output schema (more
-                                   than doubles the listing's tokens; structuredContent is in
-                                   every answer either way)
   BILLING_MCP_TOOLS                as --tools
   BILLING_MCP_ALLOW_WRITES         true: as --allow-writes
   BILLING_MCP_MAX_CHARGE           largest charge total in USD a write tool may make (default 1000)
@@ -146,7 +140,7 @@ async function buildServer(cl: CommandLine, tools: readonly ToolDefinition[]) {
   const { createBillingServer } = await import("./server.js");
   const config = loadConfig();
   const logger = stderrLogger();
-  return { config, logger, billing: createBillingServer({ config, logger, tools, allowWrites: cl.allowWrites }) };
+  return { config, logger, billing: createBillingServer({ config, logger, tools, allowWrites: cl.allowWrites, writeStubs: false }) };
 }
 
 async function selected(cl: CommandLine): Promise<ToolDefinition[]> {
@@ -162,32 +156,36 @@ function announceTarget(config: Config, logger: Logger): void {
 }
 
 async function serve(cl: CommandLine): Promise<void> {
-  const listing = readListing();
-  const tools = selectTools(listing.tools, { spec: cl.toolSpec, allowWrites: cl.allowWrites, source: cl.toolSource });
+  const { createBillingServer, DRAIN_GRACE_MS } = await import("./server.js");
+  const tools = await selected(cl);
   const config = loadConfig();
   const logger = stderrLogger();
-  // Only a server that has an audit log can have left a charge unanswered: the tools load only then.
-  const unresolved = existsSync(config.auditLogPath) ? await import("./server.js").then((m) => m.unresolvedCharges(m.chargeLedgerOf(config))) : [];
-  announceUnresolved(unresolved, logger);
-  const front = new StdioFront({
-    listing,
-    tools: tools.map((t) => listedTool(t.listing, process.env.BILLING_MCP_OUTPUT_SCHEMAS === "true")),
-    capabilities: capabilitiesOf(listing, tools),
-    instructions: instructions(config, cl.allowWrites, unresolved),
-    logger,
-    input: process.stdin,
-    output: process.stdout,
-    loadBackend: async (send) => (await import("./backend.js")).startBackend({ config, logger, toolSpec: cl.toolSpec, toolSource: cl.toolSource, allowWrites: cl.allowWrites }, send),
-  });
+  // With --tools, exactly the selected tools are listed; by default the write tools are listed as disabled stubs when writes are off.
+  const billing = createBillingServer({ config, logger, tools, allowWrites: cl.allowWrites, writeStubs: cl.toolSpec === undefined });
+  // The transport reads a stream that ends only once shutdown has let the calls in flight be
+  // answered: the SDK's transport closes (and aborts them) when its input ends.
+  const input = new PassThrough();
+  process.stdin.pipe(input, { end: false });
+  announceUnresolved(billing.unresolvedCharges, logger);
   let closing = false;
+  const wire = new AnsweredCounter(new StdioServerTransport(input, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES }), () => void shutdown("the connection closed"));
+  const handle = serveStdio(() => billing.createServer(), {
+    transport: wire,
+    onerror: (err) => logger.log(/exceeded maximum size/.test(err.message) ? "warning" : "debug", `MCP: ${err.message}`),
+  });
   const shutdown = async (why: string, exitCode = 0) => {
     if (closing) return;
     closing = true;
-    const busy = front.inFlight;
-    logger.log(busy ? "info" : "debug", `${why}: shutting down${busy ? `, finishing ${busy} call(s) in flight` : ""}`);
-    const finished = await front.shutdown();
-    if (!finished) logger.log("warning", `calls still running at their deadline were abandoned (${front.inFlight})`);
+    const busy = wire.unanswered;
+    logger.log(busy ? "info" : "debug", `${why}: shutting down${busy ? `, finishing ${busy} request(s) in flight` : ""}`);
+    // After a signal, calls that reach a tool from now on are told the server is shutting down.
+    if (why.startsWith("SIG")) void billing.drain();
+    const floor = Date.now() + DRAIN_GRACE_MS;
+    const finished = await wire.whenAnswered(() => Math.max(floor, billing.drainDeadline()));
+    if (!finished) logger.log("warning", `requests still running at their deadline were abandoned (${wire.unanswered})`);
     await flushStdout();
+    await handle.close().catch(() => undefined);
+    await billing.close().catch(() => undefined);
     process.exit(finished ? exitCode : 1);
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -197,7 +195,11 @@ async function serve(cl: CommandLine): Promise<void> {
     }
     void shutdown(signal);
   };
-  front.onclose = () => void shutdown("stdin closed");
+  process.stdin.on("end", () => void shutdown("stdin closed"));
+  process.stdin.on("error", (err) => {
+    logger.log("error", `stdin failed: ${err.message}`);
+    void shutdown("stdin failed");
+  });
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   process.stdout.on("error", () => void shutdown("stdout closed"));
@@ -206,7 +208,6 @@ async function serve(cl: CommandLine): Promise<void> {
     logger.log("error", `internal error: ${oneLine(err)}`);
     void shutdown("internal error", 1);
   });
-  front.start();
   announceTarget(config, logger);
 }
 
@@ -249,7 +250,7 @@ async function callOnce(cl: CommandLine): Promise<{ out: string } | { err: strin
   try {
     announceTarget(config, logger);
     announceUnresolved(billing.unresolvedCharges, logger);
-    const result = (await session.client.callTool({ name, arguments: cl.args }, undefined, { timeout: CALL_REQUEST_TIMEOUT_MS })) as CallToolResult;
+    const result: CallToolResult = await session.client.callTool({ name, arguments: cl.args }, { timeout: CALL_REQUEST_TIMEOUT_MS });
     const text = result.content.map((c) => (c.type === "text" ? c.text : "")).filter(Boolean).join("\n");
     if (result.isError) return { err: `${text}\n` };
     return { out: cl.text ? `${text}\n` : `${JSON.stringify(result.structuredContent ?? { text }, null, 2)}\n` };

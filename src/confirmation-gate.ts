@@ -5,7 +5,7 @@
 // is asked directly instead, inside the same call. Every step is audited before it goes on.
 import { createHash, randomBytes } from "node:crypto";
 import { Code } from "@connectrpc/connect";
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Server } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { AuditEntry, AuditLog } from "./audit-log.js";
 import { canonicalJson } from "./canonical-json.js";

@@ -3,11 +3,8 @@
 // streaming once it passes BILLING_MCP_RESOURCE_MAX_BYTES (larger PDFs are for the tool,
 // which streams to disk). Listing offers the default organization's newest invoices.
 import { Code } from "@connectrpc/connect";
-import { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { ListResourcesResult, ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, ResourceTemplate } from "@modelcontextprotocol/server";
+import type { ListResourcesResult, McpServer, ReadResourceResult, Variables } from "@modelcontextprotocol/server";
 import type { Config } from "./config.js";
 import { redact, ToolError } from "./errors.js";
 import { idField } from "./fields.js";
@@ -23,6 +20,8 @@ export const INVOICE_URI_TEMPLATE = "viam-invoice://{org_id}/{invoice_id}";
 export const LISTED_INVOICES = 12;
 // The MCP specification's error code for a resource that does not exist.
 const RESOURCE_NOT_FOUND = -32002;
+// ORG.acme of src/sandbox/data.ts, named here so live servers do not load the demo data.
+const SANDBOX_LISTED_ORG = "org-acme";
 
 export const invoiceUri = (orgId: string, invoiceId: string) => `viam-invoice://${encodeURIComponent(orgId)}/${encodeURIComponent(invoiceId)}`;
 
@@ -42,7 +41,7 @@ export function registerInvoiceResources(server: McpServer, deps: Deps): void {
   const sandbox = deps.viam.isSandbox;
   server.registerResource(
     "viam-invoice-pdf",
-    new ResourceTemplate(INVOICE_URI_TEMPLATE, { list: (extra) => listInvoices(deps, extra.signal) }),
+    new ResourceTemplate(INVOICE_URI_TEMPLATE, { list: (ctx) => listInvoices(deps, ctx.mcpReq.signal) }),
     {
       title: "Viam invoice PDF",
       description:
@@ -51,7 +50,7 @@ export function registerInvoiceResources(server: McpServer, deps: Deps): void {
         (sandbox ? ` ${SANDBOX_NOTICE}` : ""),
       mimeType: "application/pdf",
     },
-    (uri, variables, extra) => readInvoice(deps, uri, variables, extra.signal),
+    (uri, variables, ctx) => readInvoice(deps, uri, variables, ctx.mcpReq.signal),
   );
 }
 
@@ -89,10 +88,10 @@ function variable(variables: Variables, name: string): string {
   try {
     value = decodeURIComponent(Array.isArray(raw) ? raw.join(",") : (raw ?? ""));
   } catch {
-    throw new McpError(ErrorCode.InvalidParams, `${name} in the resource URI is not valid percent-encoding.`);
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${name} in the resource URI is not valid percent-encoding.`);
   }
   const parsed = idField(name).safeParse(value);
-  if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `${name} in the resource URI ${parsed.error.issues[0]?.message ?? "is invalid"}.`);
+  if (!parsed.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${name} in the resource URI ${parsed.error.issues[0]?.message ?? "is invalid"}.`);
   return parsed.data;
 }
 
@@ -121,16 +120,17 @@ async function readInvoice({ config, viam }: Deps, uri: URL, variables: Variable
         `Save it with the viam_get_invoice_pdf tool (invoice_id "${invoiceId}", org_id "${orgId}"), which streams it to the download directory.`;
       return { contents: [{ uri: uri.href, mimeType: "text/plain", text: viam.isSandbox ? `${SANDBOX_NOTICE}\n${text}` : text, ...meta }] };
     }
-    throw asMcpError(err);
+    throw asProtocolError(err, uri);
   }
   return { contents: [{ uri: uri.href, mimeType: "application/pdf", blob: Buffer.concat(chunks).toString("base64"), ...meta }] };
 }
 
-function asMcpError(err: unknown): McpError {
-  if (err instanceof McpError) return err;
+function asProtocolError(err: unknown, uri: URL): ProtocolError {
+  if (err instanceof ProtocolError) return err;
   if (err instanceof ToolError) {
-    const code = err.code === Code.NotFound ? RESOURCE_NOT_FOUND : err.code === Code.InvalidArgument ? ErrorCode.InvalidParams : ErrorCode.InternalError;
-    return new McpError(code, redact(err.message));
+    // Resource not found: -32602 with the URI in its data, as the 2026-07-28 specification has it (the SDK sends it so to every client).
+    if (err.code === Code.NotFound) return new ResourceNotFoundError(uri.href, redact(err.message));
+    return new ProtocolError(err.code === Code.InvalidArgument ? ProtocolErrorCode.InvalidParams : ProtocolErrorCode.InternalError, redact(err.message));
   }
-  return new McpError(ErrorCode.InternalError, redact(`Reading the invoice failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`));
+  return new ProtocolError(ProtocolErrorCode.InternalError, redact(`Reading the invoice failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`));
 }

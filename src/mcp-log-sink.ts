@@ -1,12 +1,11 @@
 // The MCP log sink (see src/logger.ts): logs to the client as notifications/message.
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { LoggingLevelSchema, SetLevelRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import type { LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import type { LoggingLevel, Server } from "@modelcontextprotocol/server";
 import { redact } from "./errors.js";
 import type { LogLevel, LogSink } from "./logger.js";
 
 // MCP's syslog levels, least to most severe; ours are a subset with the same names.
-const MCP_SEVERITY = new Map<LoggingLevel, number>(LoggingLevelSchema.options.map((level, index) => [level, index]));
+const LEVELS: readonly LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+const MCP_SEVERITY = new Map<LoggingLevel, number>(LEVELS.map((level, index) => [level, index]));
 
 /**
  * The MCP sink of one server: silent until the client sends logging/setLevel, then sends
@@ -15,7 +14,7 @@ const MCP_SEVERITY = new Map<LoggingLevel, number>(LoggingLevelSchema.options.ma
  */
 export function mcpLogSink(server: Server): LogSink {
   let clientLevel: LoggingLevel | undefined;
-  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+  server.setRequestHandler("logging/setLevel", (request) => {
     clientLevel = request.params.level;
     return {};
   });

@@ -1,7 +1,7 @@
 // MCP prompts a user picks in the client: canned billing tasks that tell the model which
 // tools to call and what to report. One list; a prompt is offered only when every tool it
 // names is served (see --tools), so it never sends the model after a missing tool.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Config } from "./config.js";
 import { dateOnly } from "./render.js";
@@ -110,7 +110,7 @@ export const allPrompts: readonly PromptDefinition[] = [monthlyBillingReview, un
 export function registerPrompts(server: McpServer, config: Config, servedTools: ReadonlySet<string>, prompts = allPrompts): void {
   for (const prompt of prompts) {
     if (!prompt.tools.every((name) => servedTools.has(name))) continue;
-    server.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: prompt.args }, (args) => {
+    server.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: z.object(prompt.args) }, (args) => {
       const ctx: PromptContext = { today: dateOnly(config.clock()), defaultOrgId: config.defaultOrgId };
       return {
         description: prompt.description,

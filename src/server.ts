@@ -1,9 +1,10 @@
-// Server bootstrap: one McpServer, the selected tools registered with annotations derived
-// from their access class, and every call wrapped in the same context and error handling.
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import { CallToolRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+// Server bootstrap: the state a process shares (Viam and Latitude.sh connections, the write
+// gate, the calls in flight) and a factory of McpServers over it, each with the selected tools
+// registered with annotations derived from their access class, and every call wrapped in the
+// same context and error handling. serveStdio (src/cli.ts) asks the factory for the instance
+// that serves a connection, of either protocol generation.
+import { McpServer } from "@modelcontextprotocol/server";
+import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { allTools } from "../tools/index.js";
 import { AuditLog } from "./audit-log.js";
@@ -15,9 +16,10 @@ import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
 import { LatitudeClient } from "./latitude-client.js";
 import { OrgDirectory } from "./org-directory.js";
+import { compactInputSchema, listedAnnotations } from "./listed-schema.js";
 import { withSinks } from "./logger.js";
 import { mcpLogSink } from "./mcp-log-sink.js";
-import type { Logger } from "./logger.js";
+import type { Logger, LogSink } from "./logger.js";
 import { registerPrompts } from "./prompts.js";
 import { instructions, SERVER_NAME, SERVER_VERSION } from "./server-info.js";
 import { SANDBOX_NOTICE } from "./render.js";
@@ -33,21 +35,24 @@ export interface BillingServerOptions {
   /** --allow-writes: write tools are served (through the confirmation gate); otherwise calls to them are refused with how to enable them. */
   allowWrites?: boolean;
   /**
-   * Register output schemas (default true). The stdio server lists tools from the listing
-   * built with them (src/listing.ts) and registers without, so the SDK does not re-validate
-   * every answer against a schema the tests already hold it to.
+   * With writes off, list each write tool as a disabled stub (no arguments; its description and
+   * the refusal of a call say how to enable it). Default true; the CLI turns it off when --tools
+   * selects the tools, so that exactly those are listed.
    */
-  outputSchemas?: boolean;
+  writeStubs?: boolean;
 }
 
 export interface BillingServer {
-  server: McpServer;
+  /** A new McpServer over this state, for one connection (closing it leaves the state open). */
+  createServer(): McpServer;
   /** Earlier charge attempts that got no answer (also in the instructions). */
   unresolvedCharges: string[];
   viam: ViamConnection;
   latitude: LatitudeClient;
   /** Tool calls running now. */
   readonly inFlight: number;
+  /** When the last call in flight reaches its deadline plus a grace period (ms since epoch; 0 if none). */
+  drainDeadline(): number;
   /**
    * Stop taking tool calls (new ones get a tool error) and wait for those in flight, at most
    * until the latest of their deadlines plus a grace period. True when all finished.
@@ -57,7 +62,7 @@ export interface BillingServer {
 }
 
 /** Time a call may still need after its upstream deadline (saving a file, an audit line). */
-const DRAIN_GRACE_MS = 5_000;
+export const DRAIN_GRACE_MS = 5_000;
 /** Our tools take a handful of arguments; refuse argument objects far larger before validating them. */
 const MAX_TOOL_INPUT_ELEMENTS = 1_000;
 
@@ -69,6 +74,11 @@ class InFlightCalls {
 
   get size(): number {
     return this.deadlines.size;
+  }
+
+  /** The latest deadline of a call in flight plus the grace period; 0 when none is in flight. */
+  drainDeadline(): number {
+    return this.deadlines.size ? Math.max(...[...this.deadlines].map((e) => e.deadline)) + DRAIN_GRACE_MS : 0;
   }
 
   /** Track one call; returns its `done`. */
@@ -128,8 +138,10 @@ function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "write" && typeof tool.preview !== "function") throw new Error(`${tool.name}: a write tool needs a preview`);
 }
 
+const ENABLE_WRITES = "start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true";
+
 function disabledWriteMessage(name: string): string {
-  return `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
+  return `${name} changes billing and is disabled: ${ENABLE_WRITES}`;
 }
 
 /** Which Viam the audit log's lines are about: "sandbox", or the Viam host. */
@@ -148,51 +160,33 @@ export function chargeLedgerOf(config: Config): ChargeLedger {
 /** Earlier charge attempts that got no answer, one description each (for instructions and the CLI). */
 export const unresolvedCharges = (ledger: ChargeLedger): string[] => ledger.unresolvedFromEarlier().map((c) => describeCharges([c]));
 
-export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false, outputSchemas = true }: BillingServerOptions): BillingServer {
+export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false, writeStubs = true }: BillingServerOptions): BillingServer {
   const ledger = chargeLedgerOf(config);
-  const server = new McpServer(
-    { name: SERVER_NAME, version: SERVER_VERSION },
-    { instructions: instructions(config, allowWrites, unresolvedCharges(ledger)), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
-  );
-  const logger = withSinks(stderr, mcpLogSink(server.server));
+  const unresolved = unresolvedCharges(ledger);
+  // Log messages go to stderr and to each connected client that asked for them (logging/setLevel).
+  const clientSinks = new Set<LogSink>();
+  const logger = withSinks(stderr, (level, message) => clientSinks.forEach((sink) => sink(level, message)));
   const viam = new ViamConnection(config, logger);
   const orgs = new OrgDirectory(viam, config, logger);
   const calls = new InFlightCalls();
   const latitude = new LatitudeClient(config, logger);
   const audit = new AuditLog(config.auditLogPath, auditTarget(config), config.clock);
   const gate = new ConfirmationGate({ audit, clock: config.clock, ledger, maxChargeUsd: config.maxChargeUsd, maxDailyChargeUsd: config.maxDailyChargeUsd, ttlMs: config.confirmTtlMs, logger });
+  for (const tool of tools) assertConsistent(tool);
+  const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
-  if (!allowWrites) {
-    const disabled = new Map(allTools.filter((t) => t.access === "write").map((t) => [t.name, t]));
-    refuseCalls(server, (name, args) => {
-      const tool = disabled.get(name);
-      if (!tool) return undefined;
-      // Validated before it is logged: valid arguments are recorded as the tool reads them,
-      // invalid ones only as the audit log bounds them, with the first problem named.
-      const parsed = toolInputSchema(tool).safeParse(args ?? {});
-      const { confirmation_token: _token, ...rest } = (parsed.success ? parsed.data : (args ?? {})) as Record<string, unknown>;
-      const issue = parsed.success ? undefined : parsed.error.issues[0];
-      const reason = issue ? `writes are disabled (and the arguments are invalid: ${issue.path.join(".") || "arguments"} ${issue.message})` : "writes are disabled";
-      // Best effort: the refusal stands whether or not it can be recorded.
-      void audit.append({ tool: name, arguments: rest, outcome: "refused", reason }).catch(() => undefined);
-      return disabledWriteMessage(name);
-    });
-  }
-
-  for (const tool of tools) {
-    assertConsistent(tool);
+  function registerTool(server: McpServer, tool: ToolDefinition): void {
     const write = tool.access === "write";
-    if (write && !allowWrites) continue;
     server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: toolInputSchema(tool),
-        ...(outputSchemas ? { outputSchema: { ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField } } : {}),
-        annotations: { title: tool.title, readOnlyHint: !write, ...tool.annotations },
+        inputSchema: compactInputSchema(toolInputSchema(tool)),
+        outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
+        annotations: listedAnnotations(tool),
       },
-      async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+      async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> => {
         if (calls.draining) {
           return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
         }
@@ -204,9 +198,9 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
           viam,
           latitude,
           logger,
-          signal: extra.signal,
+          signal: ctx.mcpReq.signal,
           timeoutMs,
-          progress: progressReporter(extra, logger),
+          progress: progressReporter(ctx, logger),
           // Reads this context's own signal: the write gate runs a confirmed write with a copy
           // whose signal the client cannot abort.
           rpc(what) {
@@ -229,10 +223,10 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
           },
         };
         try {
-          const result =
-            tool.access === "write"
-              ? await gate.handle(tool, args, context, elicitationAsker(server.server, extra))
-              : await tool.run(args as never, context);
+          // A 2026-07-28 request carries its envelope; the server cannot push an elicitation
+          // request to such a client, so it gets the preview and confirmation token flow.
+          const ask = ctx.mcpReq.envelope === undefined ? elicitationAsker(server.server, { requestId: ctx.mcpReq.id, signal: ctx.mcpReq.signal }) : undefined;
+          const result = tool.access === "write" ? await gate.handle(tool, args, context, ask) : await tool.run(args as never, context);
           const sandbox = result.sandbox ?? isSandbox(tool, config);
           return {
             structuredContent: { ...result.structured, sandbox },
@@ -246,17 +240,54 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       },
     );
   }
-  // The resources are the PDF tool's other face (and point to it when too large): served with it.
-  if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
-  registerPrompts(server, config, new Set(tools.map((t) => t.name)));
+
+  /** With writes off, a write tool is listed without arguments and a call to it is refused with how to enable it. */
+  function registerStub(server: McpServer, tool: ToolDefinition): void {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: `Disabled: it changes billing: ${ENABLE_WRITES}.`,
+        inputSchema: z.looseObject({}),
+        annotations: listedAnnotations(tool),
+      },
+      async (args: Record<string, unknown>): Promise<CallToolResult> => {
+        // Validated before it is logged: valid arguments are recorded as the tool reads them,
+        // invalid ones only as the audit log bounds them, with the first problem named.
+        const parsed = toolInputSchema(tool).safeParse(args ?? {});
+        const { confirmation_token: _token, ...rest } = (parsed.success ? parsed.data : (args ?? {})) as Record<string, unknown>;
+        const issue = parsed.success ? undefined : parsed.error.issues[0];
+        const reason = issue ? `writes are disabled (and the arguments are invalid: ${issue.path.join(".") || "arguments"} ${issue.message})` : "writes are disabled";
+        // Best effort: the refusal stands whether or not it can be recorded.
+        void audit.append({ tool: tool.name, arguments: rest, outcome: "refused", reason }).catch(() => undefined);
+        return { isError: true, content: [{ type: "text", text: disabledWriteMessage(tool.name) }] };
+      },
+    );
+  }
+
   return {
-    server,
-    unresolvedCharges: unresolvedCharges(ledger),
+    unresolvedCharges: unresolved,
+    createServer() {
+      const server = new McpServer(
+        { name: SERVER_NAME, version: SERVER_VERSION },
+        { instructions: instructions(config, allowWrites, unresolved), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
+      );
+      const sink = mcpLogSink(server.server);
+      clientSinks.add(sink);
+      server.server.onclose = () => clientSinks.delete(sink);
+      for (const tool of tools) if (tool.access === "read" || allowWrites) registerTool(server, tool);
+      for (const tool of stubs) registerStub(server, tool);
+      // The resources are the PDF tool's other face (and point to it when too large): served with it.
+      if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
+      registerPrompts(server, config, new Set(tools.map((t) => t.name)));
+      return server;
+    },
     viam,
     latitude,
     get inFlight() {
       return calls.size;
     },
+    drainDeadline: () => calls.drainDeadline(),
     drain: () => calls.drain(),
     close: async () => {
       orgs.close();
@@ -265,27 +296,9 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   };
 }
 
-/**
- * Answers tools/call for some names before McpServer looks them up, which would say only
- * "Tool X not found". McpServer installs its tools/call handler through the low-level
- * server's public setRequestHandler when the first tool is registered; we wrap it there.
- */
-function refuseCalls(server: McpServer, refusal: (name: string, args: Record<string, unknown> | undefined) => string | undefined): void {
-  const lowLevel = server.server;
-  type Install = typeof lowLevel.setRequestHandler;
-  const install: Install = lowLevel.setRequestHandler.bind(lowLevel);
-  lowLevel.setRequestHandler = ((schema: Parameters<Install>[0], handler: Parameters<Install>[1]) => {
-    if (schema !== CallToolRequestSchema) return install(schema, handler);
-    return install(CallToolRequestSchema, async (request, extra) => {
-      const text = refusal(request.params.name, request.params.arguments);
-      return text ? { isError: true, content: [{ type: "text", text }] } : handler(request, extra);
-    });
-  }) as Install;
-}
-
 /** notifications/progress for the request, if its client sent a progressToken; else a no-op. */
-function progressReporter(extra: RequestHandlerExtra<ServerRequest, ServerNotification>, logger: Logger): ToolContext["progress"] {
-  const progressToken = extra._meta?.progressToken;
+function progressReporter(ctx: ServerContext, logger: Logger): ToolContext["progress"] {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return async () => undefined;
   let last = { done: -1, total: undefined as number | undefined };
   return async (done, total, message) => {
@@ -293,7 +306,7 @@ function progressReporter(extra: RequestHandlerExtra<ServerRequest, ServerNotifi
     if (done < last.done || (done === last.done && total === last.total)) return;
     last = { done, total };
     const params = { progressToken, progress: done, ...(total !== undefined && { total }), ...(message !== undefined && { message }) };
-    await extra.sendNotification({ method: "notifications/progress", params }).catch((err: unknown) => {
+    await ctx.mcpReq.notify({ method: "notifications/progress", params }).catch((err: unknown) => {
       logger.log("debug", `progress notification not sent: ${err instanceof Error ? err.message : String(err)}`);
     });
   };

@@ -1,7 +1,7 @@
 // What a tool file declares. The access class is declared once; the annotations,
 // the listing and the write gate all follow from it (see src/server.ts).
 import type { z } from "zod";
-import type { ContentBlock } from "@modelcontextprotocol/sdk/types.js";
+import type { ContentBlock } from "@modelcontextprotocol/server";
 import type { Config } from "./config.js";
 import type { LatitudeClient } from "./latitude-client.js";
 import type { Logger } from "./logger.js";

@@ -1,13 +1,14 @@
 // Shared test harness: spawns the built server (dist/) as an MCP client would, over stdio,
-// and talks to it with the MCP SDK's real Client.
+// and talks to it with the MCP SDK's real (v2) Client: by default as a 2025-11-25 client
+// (initialize), or as a 2026-07-28 one (server/discover, per-request metadata).
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Client } from "@modelcontextprotocol/client";
+import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/client";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { afterAll, beforeAll } from "vitest";
-import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { startViamSandbox as startSandbox } from "../src/sandbox/viam-sandbox.js";
 import type { StartOptions, ViamSandbox } from "../src/sandbox/viam-sandbox.js";
 import { startLatitudeSandbox as startLatitude } from "../src/sandbox/latitude-sandbox.js";
@@ -25,8 +26,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The protocol generation a client speaks: 2025-11-25 (initialize) or 2026-07-28 (server/discover, pinned). */
+export type Era = "2025" | "2026";
+export const MODERN_REVISION = "2026-07-28";
+
 /** Spawn the built server with exactly `env` (plus PATH and a private HOME) and connect a client declaring `capabilities`. */
-export async function startServer(env: Record<string, string> = {}, args: string[] = [], capabilities: ClientCapabilities = {}): Promise<RunningServer> {
+export async function startServer(env: Record<string, string> = {}, args: string[] = [], capabilities: ClientCapabilities = {}, era: Era = "2025"): Promise<RunningServer> {
   const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -36,7 +41,10 @@ export async function startServer(env: Record<string, string> = {}, args: string
   });
   let stderr = "";
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: "billing-mcp-tests", version: "0.0.0" }, { capabilities });
+  const client = new Client(
+    { name: "billing-mcp-tests", version: "0.0.0" },
+    { capabilities, ...(era === "2026" ? { versionNegotiation: { mode: { pin: MODERN_REVISION } } } : {}) },
+  );
   await client.connect(transport);
   return { client, stderr: () => stderr, home, pid: transport.pid ?? -1, close: () => client.close() };
 }
@@ -47,7 +55,7 @@ export function liveEnv(sandbox: ViamSandbox, extra: Record<string, string> = {}
 }
 
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+  return await client.callTool({ name, arguments: args });
 }
 
 export function textOf(result: CallToolResult): string {

@@ -1,8 +1,7 @@
 // MCP logging (notifications/message once the client sets a level) and progress
 // notifications while an invoice PDF streams, through a real client over stdio.
 import { rmSync } from "node:fs";
-import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import type { LoggingMessageNotification, Progress } from "@modelcontextprotocol/sdk/types.js";
+import type { LoggingMessageNotification, Progress } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
@@ -15,7 +14,7 @@ const messages: LoggingMessageNotification["params"][] = [];
 beforeAll(async () => {
   sandbox = await startViamSandbox();
   server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
-  server.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
+  server.client.setNotificationHandler("notifications/message", (n) => void messages.push(n.params));
 });
 afterAll(async () => {
   await server?.close();
@@ -61,7 +60,7 @@ describe("MCP logging", () => {
 describe("progress while a PDF downloads", () => {
   it("reports bytes so far when the request has a progressToken, ending at the file's size", async () => {
     const updates: Progress[] = [];
-    const result = await server.client.callTool({ name: "viam_get_invoice_pdf", arguments: { invoice_id: LARGE_INVOICE_ID } }, undefined, {
+    const result = await server.client.callTool({ name: "viam_get_invoice_pdf", arguments: { invoice_id: LARGE_INVOICE_ID } }, {
       onprogress: (p) => void updates.push(p),
       timeout: 120_000,
     });

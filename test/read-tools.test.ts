@@ -20,8 +20,8 @@ async function ok(name: string, args: Record<string, unknown> = {}) {
 }
 
 describe("read tools against the sandbox as a live Viam", () => {
-  it("lists exactly the read tools, each with schemas and read-only hints", async () => {
-    const { tools } = await fx.server.client.listTools();
+  it("lists exactly the read tools (besides the disabled stubs of the write tools), each with schemas and read-only hints", async () => {
+    const tools = (await fx.server.client.listTools()).tools.filter((t) => !t.description?.startsWith("Disabled: "));
     expect(tools.map((t) => t.name).sort()).toEqual([
       "billing_spend_overview",
       "latitude_get_billing_usage",

@@ -1,7 +1,7 @@
 // Invoice PDFs as MCP resources, through a real MCP client against the sandbox: the template,
 // the listing of the default organization's newest invoices, exact blobs, and the size cap.
 import { describe, expect, it } from "vitest";
-import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { ProtocolError } from "@modelcontextprotocol/client";
 import { expectedInvoicePdf, LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { liveEnv, startServer, useSandboxedServer } from "./harness.js";
 import type { RunningServer } from "./harness.js";
@@ -11,13 +11,13 @@ const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme }));
 const acme = () => fx.sandbox.state.orgs.get(ORG.acme)!;
 const uriOf = (orgId: string, invoiceId: string) => `viam-invoice://${orgId}/${invoiceId}`;
 
-async function readError(client: RunningServer["client"], uri: string): Promise<McpError> {
+async function readError(client: RunningServer["client"], uri: string): Promise<ProtocolError> {
   const error = await client.readResource({ uri }).then(
     () => undefined,
     (err: unknown) => err,
   );
-  expect(error).toBeInstanceOf(McpError);
-  return error as McpError;
+  expect(error).toBeInstanceOf(ProtocolError);
+  return error as ProtocolError;
 }
 
 describe("invoice resources", () => {
@@ -81,7 +81,9 @@ describe("invoice resources", () => {
 
   it("unknown invoices, organizations the key may not read and malformed ids are errors", async () => {
     const missing = await readError(fx.server.client, uriOf(ORG.acme, "inv_nope"));
-    expect(missing.code).toBe(-32002);
+    // Resource not found, as the 2026-07-28 specification has it: -32602 with the URI in its data.
+    expect(missing.code).toBe(-32602);
+    expect(missing.data).toEqual({ uri: uriOf(ORG.acme, "inv_nope") });
     expect(missing.message).toContain('Not found: PDF of invoice "inv_nope"');
     const restricted = await readError(fx.server.client, uriOf(ORG.restricted, "inv_x"));
     expect(restricted.message).toMatch(/Permission denied.*organization-owner/);

@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { ToolError } from "../src/errors.js";
@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 async function call(s: ServerProcess, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<CallToolResult> {
-  return (await s.client.callTool({ name, arguments: args }, undefined, signal ? { signal } : undefined)) as CallToolResult;
+  return await s.client.callTool({ name, arguments: args }, signal ? { signal } : undefined);
 }
 async function ok(s: ServerProcess, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
   const result = await call(s, name, args);
@@ -395,7 +395,7 @@ describe("shutdown", () => {
       expect(result.structuredContent).toMatchObject({ org_id: ORG.acme });
       expect(await s.exited).toEqual({ code: 0, signal: null });
       expect(Date.now() - t0).toBeLessThan(4_000);
-      expect(s.stderr()).toMatch(/shutting down, finishing 1 call\(s\) in flight/);
+      expect(s.stderr()).toMatch(/shutting down, finishing 1 request\(s\) in flight/);
       expect(s.stderr()).not.toMatch(STACK_TRACE);
     });
   }

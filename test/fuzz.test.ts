@@ -202,7 +202,8 @@ describe("one server, ~1,800 hostile calls through the MCP client", () => {
         expect(args === null || typeof args !== "object" || Array.isArray(args), where).toBe(true);
         expect((err as ProtocolError).message, where).toMatch(/arguments[\s\S]*expected record/);
       } else {
-        expect((err as ProtocolError).message, where).toMatch(/arguments[\s\S]*expected record|^Tool [\s\S]* not found$/);
+        // "disabled" for names such as toString: the SDK looks tool names up in a plain object.
+        expect((err as ProtocolError).message, where).toMatch(/arguments[\s\S]*expected record|^Tool [\s\S]* (not found|disabled)$/);
       }
       outcomes.protocolErrors++;
       return;

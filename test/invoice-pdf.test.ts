@@ -183,7 +183,7 @@ describe("viam_get_invoice_pdf: refused destinations", () => {
     await refused({ invoice_id: id, dest: "folder.pdf", overwrite: true }, /exists and is not a file/);
     for (const dest of ["..\\..\\x.pdf", "C:\\Windows\\x.pdf", "bad:name.pdf", "what?.pdf", "CON.pdf", "nul.pdf", "trailing./x.pdf", "x\u0001.pdf", `${"n".repeat(250)}.pdf`]) {
       // Refused by the tool (a message starting "dest") or, for control characters, by the input schema.
-      await refused({ invoice_id: id, dest }, /^dest|Invalid arguments for tool viam_get_invoice_pdf: .* at dest$/);
+      await refused({ invoice_id: id, dest }, /^dest|Invalid arguments for tool viam_get_invoice_pdf: dest: /);
     }
     // The default name of a very long invoice id is shortened, not refused: Viam answers.
     await refused({ invoice_id: "i".repeat(128) }, /^Not found: PDF of invoice/);

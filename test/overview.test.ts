@@ -5,6 +5,7 @@ import { createSandboxState, currentPeriodOf, ORG, orgSubtotal, outstandingBalan
 import type { SandboxOrg } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS, sandboxPeriod, sandboxProjectAt } from "../src/sandbox/latitude-data.js";
 import { clockStartingAt } from "../src/clock.js";
+import { countTokens } from "./tokens.js";
 import { call, liveEnv, startLatitudeSandbox, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { LatitudeSandbox, RunningServer, ViamSandbox } from "./harness.js";
 
@@ -361,4 +362,34 @@ describe("projections measured at fixed instants (sandbox data, live-like)", () 
       await run.close();
     }
   });
+});
+
+describe("a reseller with hundreds of orgs", () => {
+  it("the default answer covers all 306 orgs in its totals and stays under 2,000 tokens, failed payments first", async () => {
+    const reseller = await startViamSandbox({ resellerCustomers: 300 });
+    const srv = await startServer(liveEnv(reseller));
+    try {
+      const result = await call(srv.client, TOOL, { latitude_projects: [] });
+      expect(result.isError, textOf(result)).toBeFalsy();
+      const data = result.structuredContent as unknown as Overview;
+      const text = textOf(result);
+      expect(data.rows_total).toBe(reseller.state.orgs.size);
+      expect(data.rows.length).toBe(12);
+      const working = [...reseller.state.orgs.values()].filter((o) => !o.restricted);
+      expect(data.month_to_date_total).toBeCloseTo(sum(working.map((o) => orgSubtotal(o))), 1);
+      const failing = working.filter((o) => o.invoices.some((i) => i.status !== "paid" && i.failureReason));
+      expect(data.failed_payment_count).toBe(sum(failing.map((o) => o.invoices.filter((i) => i.status !== "paid" && i.failureReason).length)));
+      // The failed row first, then orgs with failed payments, largest first.
+      expect(data.rows.filter((r) => r.error).map((r) => r.id)).toEqual([ORG.restricted]);
+      expect(data.rows.filter((r) => !r.error).every((r) => r.failed_payment_count! > 0)).toBe(true);
+      expect(text).toMatch(/294 more rows not shown \(in the totals above\): .*To see them, pass org_ids or latitude_projects, or a larger max_rows/);
+      const tokens = countTokens(text) + countTokens(JSON.stringify(result.structuredContent));
+      console.info(`reseller overview, 306 orgs: ${countTokens(text)} tokens of text + ${countTokens(JSON.stringify(result.structuredContent))} of structuredContent`);
+      expect(countTokens(text)).toBeLessThan(2000);
+      expect(tokens).toBeLessThan(8000);
+    } finally {
+      await srv.close();
+      await reseller.close();
+    }
+  }, 60_000);
 });

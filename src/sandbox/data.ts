@@ -298,6 +298,22 @@ export function createSandboxState(now: Date): SandboxState {
   };
 }
 
+/**
+ * `count` customer orgs of a reseller, for tests of answers over hundreds of orgs: a flat
+ * per-machine fee each, three monthly invoices, and a failed payment on every 17th.
+ */
+export function resellerCustomers(count: number, now: Date): SandboxOrg[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i + 1).padStart(3, "0");
+    const sources = [source(SOURCE.fragment, "customer-kit", 0, [[T.perMachine, 20 + (i % 7) * 15]])];
+    const invoices = monthlyInvoices(`cust${n}`, now, 3, monthlyNet(sources));
+    if (i % 17 === 0) Object.assign(invoices[0]!, { status: "payment_failed", paidDate: undefined, failureReason: "card_declined", failureAt: eventAfter(invoices[0]!.date, DAY, now) });
+    const org: SandboxOrg = { id: `org-customer-${n}`, name: `Customer ${n}`, billingEmail: `billing@customer-${n}.example`, payment: { type: 1, brand: "visa", lastFour: "1111" }, sources, invoices };
+    accrueUsage(org, now);
+    return org;
+  });
+}
+
 /** The text lines of an invoice's PDF. */
 export function invoicePdfLines(org: SandboxOrg, invoice: SandboxInvoice): string[] {
   return [

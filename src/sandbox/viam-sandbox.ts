@@ -15,7 +15,7 @@ import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/con
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AppService, AuthService, BillingService } from "../viam-proto.js";
 import type { AuthenticateRequestF, MsgType } from "../viam-proto.js";
-import { accrueUsage, createSandboxState, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
+import { accrueUsage, createSandboxState, resellerCustomers, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
 import type { SandboxInvoice, SandboxOrg, SandboxState } from "./data.js";
 import { pdfChunks } from "./pdf.js";
 import { systemClock } from "../clock.js";
@@ -96,6 +96,8 @@ export interface StartOptions {
    * included (a member, not an owner: it is listed, and its billing RPCs are refused).
    */
   visibleOrgIds?: readonly string[];
+  /** Add this many reseller customer orgs (resellerCustomers in data.ts), visible to the key. */
+  resellerCustomers?: number;
 }
 
 // Handlers typed by the field shapes of src/viam-proto.ts (its message types are untyped AnyMessage).
@@ -121,6 +123,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   const apiKey = options.apiKey ?? randomUUID().replace(/-/g, "");
   const clock = options.clock ?? systemClock;
   const state = createSandboxState(clock());
+  for (const customer of resellerCustomers(options.resellerCustomers ?? 0, clock())) state.orgs.set(customer.id, customer);
   const visibleOrgIds = [...(options.visibleOrgIds ?? state.orgs.keys())];
   const unknownOrg = visibleOrgIds.find((id) => !state.orgs.has(id));
   if (unknownOrg) throw new Error(`visibleOrgIds: ${JSON.stringify(unknownOrg)} is not a sandbox org`);

@@ -67,6 +67,7 @@ describe("tools/list", () => {
       viam_get_invoice_pdf: { org_id: ORG.acme, invoice_id: newest!.id },
       viam_get_location_billing_organization: { location_id: "loc-warehouse" },
       viam_get_available_billing_tiers: {},
+      viam_list_organizations: {},
       latitude_get_billing_usage: { project: LATITUDE_SANDBOX_PROJECTS[0]!.id },
       billing_spend_overview: { org_ids: [ORG.acme] },
     };

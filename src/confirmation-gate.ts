@@ -30,11 +30,9 @@ export const confirmationFields = {
   confirmation_token: boundedText(200)
     .optional()
     .describe("From the preview of these exact arguments."),
-  allow_duplicate: z
-    .boolean()
-    .optional()
-    .describe("Charges only: true to charge although the same charge was made or attempted in the last 24 hours (the preview says so)."),
 };
+/** For the tools that charge (declared in their input): the gate reads it and keeps it out of the previewed arguments. */
+export const allowDuplicateField = z.boolean().optional().describe("True to repeat a charge made or tried in the last 24 h (the preview warns).");
 const GATE_FIELDS = ["confirm", "confirmation_token", "allow_duplicate", "timeout"] as const;
 
 const detailValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);

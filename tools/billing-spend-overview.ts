@@ -162,7 +162,7 @@ export default defineTool({
   name: "billing_spend_overview",
   title: "Spend overview, all providers",
   description:
-    "'What are we spending, everywhere, this month?' in one call: per Viam org and Latitude.sh project, month-to-date spend and a month-end projection with its range; for Viam, the previous period's total and the change against it, outstanding balance, failed payments, last invoice; totals in USD. A failing row says why.",
+    "'What are we spending, everywhere, this month?' in one call: per Viam org and Latitude.sh project, month-to-date and projected month-end with a range and the change vs the previous period; Viam balances and failed payments; USD totals; failed rows say why.",
   access: "read",
   provider: "all",
   annotations: READ_ONLY,
@@ -171,19 +171,19 @@ export default defineTool({
       .array(idField("Viam organization id."))
       .max(20)
       .optional()
-      .describe("Viam organizations to include ([] for none). Default: VIAM_ORG_ID, else every org the key sees."),
+      .describe("Viam orgs ([] for none; default VIAM_ORG_ID, else all the key sees)."),
     latitude_projects: z
       .array(idField("Latitude.sh project id or slug."))
       .max(20)
       .optional()
-      .describe("Latitude.sh projects to include ([] for none). Default: every project the token sees."),
+      .describe("Latitude.sh projects ([] for none; default LATITUDESH_PROJECT, else all the token sees)."),
     max_rows: z
       .number()
       .int()
       .min(1)
       .max(200)
       .optional()
-      .describe(`Rows to show (default ${DEFAULT_MAX_ROWS}): failed rows, then rows with failed payments, then the largest; totals always cover every row.`),
+      .describe(`Rows shown (default ${DEFAULT_MAX_ROWS}; failures first, then the largest); totals cover all.`),
   },
   output: {
     as_of: z.string().describe("ISO date-time the projection was made at."),

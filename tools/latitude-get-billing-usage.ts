@@ -27,7 +27,7 @@ export default defineTool({
   name: "latitude_get_billing_usage",
   title: "Latitude.sh billing usage",
   description:
-    "A Latitude.sh project's usage this billing period: total, available credit, charge threshold, and each product (servers with hostname and plan, bandwidth, storage) with quantity, unit price, discounts, price. Text in USD; structured amounts in cents.",
+    "A Latitude.sh project's usage this billing period: total, credit, threshold, and each product (servers with hostname and plan, bandwidth, storage): quantity, unit price, discounts, price. Text in USD; structured in cents.",
   access: "read",
   provider: "latitude",
   annotations: READ_ONLY,

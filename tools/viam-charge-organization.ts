@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { idField, optionalIdField, optionalTextField, usdAmountField, usdField } from "../src/fields.js";
 import { cents, usd } from "../src/render.js";
+import { allowDuplicateField } from "../src/confirmation-gate.js";
 import { defineWriteTool } from "../src/tool-definition.js";
 import { chargeLookups, invoiceState } from "../src/write-lookups.js";
 
@@ -19,10 +20,11 @@ export default defineWriteTool({
     description: optionalTextField("Invoice line shown to the customer."),
     org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),
     disable_confirmation_email: z.boolean().default(false).describe("True: Viam sends no confirmation email to the charged organization (default false: it does)."),
+    allow_duplicate: allowDuplicateField,
   },
   output: {
     invoice_id: z.string().describe("The invoice Viam created for the charge."),
-    invoice_status: z.string().nullable().describe("The invoice's status read back after the charge (paid, outstanding, payment_failed...); null when it could not be read."),
+    invoice_status: z.string().nullable().describe("Its status read back after the charge; null if unreadable."),
   },
   preview(args) {
     const total = cents(args.subtotal + args.tax);

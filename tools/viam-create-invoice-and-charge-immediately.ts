@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { idField, optionalIdField, optionalTextField, usdAmountField } from "../src/fields.js";
 import { usd } from "../src/render.js";
+import { allowDuplicateField } from "../src/confirmation-gate.js";
 import { defineWriteTool } from "../src/tool-definition.js";
 import { chargeLookups, invoiceState } from "../src/write-lookups.js";
 
@@ -18,10 +19,11 @@ export default defineWriteTool({
     description: optionalTextField("Invoice line shown to the customer."),
     org_id_for_branding: optionalIdField("Organization whose branding the invoice and email carry (default: Viam's)."),
     disable_email: z.boolean().default(false).describe("True: Viam sends no email about the invoice (default false: it does)."),
+    allow_duplicate: allowDuplicateField,
   },
   output: {
     invoice_id: z.string().describe("The invoice Viam created."),
-    invoice_status: z.string().nullable().describe("The invoice's status read back after the charge (paid, outstanding, payment_failed...); null when it could not be read."),
+    invoice_status: z.string().nullable().describe("Its status read back after the charge; null if unreadable."),
   },
   preview(args) {
     const branding = args.org_id_for_branding ? `, branded as org ${args.org_id_for_branding}` : "";

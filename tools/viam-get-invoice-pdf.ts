@@ -20,7 +20,7 @@ export default defineTool({
     org_id: orgIdField,
     dest: boundedText(1024)
       .optional()
-      .describe("A .pdf path in the download directory (relative: inside it). Default: invoice-<org>-<id>.pdf."),
+      .describe("A .pdf path inside the download directory. Default: invoice-<org>-<id>.pdf."),
     overwrite: z.boolean().optional().describe("Replace an existing dest (default false)."),
   },
   output: {

@@ -12,7 +12,7 @@ export default defineTool({
   name: "viam_get_invoices_summary",
   title: "Viam invoices",
   description:
-    "An organization's outstanding balance and invoices, newest first: id, date, USD amount, status, due/paid date, days overdue, last payment failure. For unpaid, failed or overdue invoices, invoice ids.",
+    "An org's outstanding balance and invoices, newest first: id, date, USD amount, status, due/paid date, days overdue, last payment failure; filters unpaid, failed, overdue.",
   access: "read",
   provider: "viam",
   annotations: READ_ONLY,

@@ -8,7 +8,7 @@ export default defineWriteTool({
   name: "viam_update_organization_billing_tier",
   title: "Change a Viam organization's billing tier",
   description:
-    "Sets an organization's billing tier, which changes its pricing. Valid tiers: viam_get_available_billing_tiers. Previews first; acts only when confirmed.",
+    "Sets an org's billing tier (its pricing). Tiers: viam_get_available_billing_tiers. Previews first; acts only when confirmed.",
   access: "write",
   provider: "viam",
   annotations: { destructiveHint: false, idempotentHint: true, openWorldHint: true },

@@ -12,7 +12,7 @@ import { createViamClient } from "@viamrobotics/sdk";
 import { getEncoding } from "js-tiktoken";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { GetCurrentMonthUsageResponse } from "../src/viam-proto.js";
-import { peakRssKiB, StdioMcpClient, textOf } from "./mcp-client.js";
+import { StdioMcpClient, textOf } from "./mcp-client.js";
 import type { ToolCallResult } from "./mcp-client.js";
 
 const QUICK = process.argv.includes("--quick");

@@ -9,7 +9,7 @@ import type { Server } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { AuditEntry, AuditLog } from "./audit-log.js";
 import { canonicalJson } from "./canonical-json.js";
-import { describeCharges } from "./charge-ledger.js";
+import { describeCharges, sameCharge } from "./charge-ledger.js";
 import type { ChargeIdentity, ChargeLedger } from "./charge-ledger.js";
 import type { Clock } from "./clock.js";
 
@@ -256,7 +256,7 @@ export class ConfirmationGate {
   /** What a person must know before this charge: the same charge, or unanswered attempts to the org, in the last 24 hours. */
   private warnings(identity: ChargeIdentity): string[] {
     const recent = this.options.ledger.recent(identity.orgId);
-    const duplicates = recent.filter((c) => c.tool === identity.tool && c.cents === identity.cents && c.description === identity.description);
+    const duplicates = recent.filter((c) => sameCharge(c, identity));
     const unresolved = recent.filter((c) => c.state === "unresolved" && !duplicates.includes(c));
     return [
       ...(duplicates.length ? [`WARNING, POSSIBLE DOUBLE CHARGE: ${describeCharges(duplicates)}. Confirming needs allow_duplicate: true as well, and only if the user wants it charged again.`] : []),

@@ -18,10 +18,6 @@ import { invoicesNewestFirst } from "./viam-invoices.js";
 export const INVOICE_URI_TEMPLATE = "viam-invoice://{org_id}/{invoice_id}";
 /** How many of the default organization's newest invoices resources/list offers. */
 export const LISTED_INVOICES = 12;
-// The MCP specification's error code for a resource that does not exist.
-const RESOURCE_NOT_FOUND = -32002;
-// ORG.acme of src/sandbox/data.ts, named here so live servers do not load the demo data.
-const SANDBOX_LISTED_ORG = "org-acme";
 
 export const invoiceUri = (orgId: string, invoiceId: string) => `viam-invoice://${encodeURIComponent(orgId)}/${encodeURIComponent(invoiceId)}`;
 

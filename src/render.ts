@@ -54,3 +54,8 @@ export function isoDateTime(ts: Timestamp | undefined): string | null {
   const d = toDate(ts);
   return d ? dateTime(d) : null;
 }
+
+/** ISO date of Unix seconds as Viam sends some dates (int64); null when unset (0). */
+export function isoDateFromSeconds(seconds: bigint): string | null {
+  return seconds > 0n ? dateOnly(new Date(Number(seconds) * 1000)) : null;
+}

@@ -3,13 +3,13 @@
 // A ToolError from here refuses the preview, so no token is issued for an org the key cannot see.
 import { ToolError } from "./errors.js";
 import { orgLabel } from "./org-directory.js";
-import { money } from "./render.js";
+import { isoDateFromSeconds, money } from "./render.js";
 import type { ToolContext } from "./tool-definition.js";
 import { hasFailedPayment, invoicesNewestFirst } from "./viam-invoices.js";
 import type { ResponseOf } from "./viam-connection.js";
 
-/** Read calls for a preview: retried like any read, within the call's deadline. */
-const read = (ctx: ToolContext, what: string) => ({ ...ctx.rpc(what), retryable: true });
+/** Options for a preview's read call: retried like any read, within the call's deadline. */
+export const readRpc = (ctx: ToolContext, what: string) => ({ ...ctx.rpc(what), retryable: true });
 
 /** "card visa ending 4242", "US bank account ... UNVERIFIED ...", or that there is none. */
 export function paymentMethodLine(info: ResponseOf<"getOrgBillingInformation">): string {
@@ -17,7 +17,7 @@ export function paymentMethodLine(info: ResponseOf<"getOrgBillingInformation">):
   const bank = info.methodUsBankAccount;
   if (bank) {
     const verification = bank.verificationInfo;
-    const arrival = verification && verification.arrivalDate > 0n ? new Date(Number(verification.arrivalDate) * 1000).toISOString().slice(0, 10) : "?";
+    const arrival = (verification && isoDateFromSeconds(verification.arrivalDate)) ?? "?";
     return `US bank account ${bank.bankName} ending ${bank.lastFourDigitsAccountNumber}${verification ? `, UNVERIFIED (micro-deposits arrive ${arrival}): a charge may fail` : ""}`;
   }
   return "NONE ON FILE: the charge cannot be collected";
@@ -26,8 +26,8 @@ export function paymentMethodLine(info: ResponseOf<"getOrgBillingInformation">):
 /** The charged org by name, its payment method, and its unpaid invoices whose payment failed. */
 export async function chargeLookups(orgId: string, ctx: ToolContext): Promise<string[]> {
   const [info, summary, name] = await Promise.all([
-    ctx.viam.unary("getOrgBillingInformation", { orgId }, read(ctx, `billing information of org "${orgId}"`)),
-    ctx.viam.unary("getInvoicesSummary", { orgId }, read(ctx, `invoices of org "${orgId}"`)),
+    ctx.viam.unary("getOrgBillingInformation", { orgId }, readRpc(ctx, `billing information of org "${orgId}"`)),
+    ctx.viam.unary("getInvoicesSummary", { orgId }, readRpc(ctx, `invoices of org "${orgId}"`)),
     ctx.orgName(orgId),
   ]);
   const failed = invoicesNewestFirst(summary).filter(hasFailedPayment);
@@ -57,7 +57,7 @@ export async function visibleOrg(orgId: string, ctx: ToolContext, role: string):
 /** What the invoice a charge created says now: its status, and why a payment failed. */
 export async function invoiceState(orgId: string, invoiceId: string, ctx: ToolContext): Promise<{ status: string | null; text: string }> {
   try {
-    const summary = await ctx.viam.unary("getInvoicesSummary", { orgId }, read(ctx, `invoices of org "${orgId}"`));
+    const summary = await ctx.viam.unary("getInvoicesSummary", { orgId }, readRpc(ctx, `invoices of org "${orgId}"`));
     const invoice = invoicesNewestFirst(summary).find((i) => i.id === invoiceId);
     if (!invoice) return { status: null, text: `invoice ${invoiceId} (not yet listed by Viam: check viam_get_invoices_summary later)` };
     const state =

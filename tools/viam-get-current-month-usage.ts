@@ -54,7 +54,6 @@ const output = {
 };
 
 type UsageOutput = z.infer<z.ZodObject<typeof output>>;
-type Source = UsageOutput["sources"][number];
 
 // Sums are made in whole cents, so that every grouping adds up exactly as printed.
 const toCents = (usd: number) => Math.round(usd * 100);

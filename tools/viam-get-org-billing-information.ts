@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { orgIdField } from "../src/fields.js";
 import { orgLabel } from "../src/org-directory.js";
+import { isoDateFromSeconds } from "../src/render.js";
 import { defineTool, READ_ONLY } from "../src/tool-definition.js";
 import { paymentMethodTypeName } from "../src/viam-proto.js";
 
@@ -41,7 +42,7 @@ export default defineTool({
     ]);
     const bank = info.methodUsBankAccount;
     const verification = bank?.verificationInfo;
-    const arrival = verification && verification.arrivalDate > 0n ? new Date(Number(verification.arrivalDate) * 1000).toISOString().slice(0, 10) : null;
+    const arrival = verification ? isoDateFromSeconds(verification.arrivalDate) : null;
     const structured = {
       org_id: orgId,
       org_name: orgName,

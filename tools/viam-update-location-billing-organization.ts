@@ -2,7 +2,7 @@ import { z } from "zod";
 import { idField } from "../src/fields.js";
 import { orgLabel } from "../src/org-directory.js";
 import { defineWriteTool } from "../src/tool-definition.js";
-import { visibleOrg } from "../src/write-lookups.js";
+import { readRpc, visibleOrg } from "../src/write-lookups.js";
 
 export default defineWriteTool({
   name: "viam_update_location_billing_organization",
@@ -25,7 +25,7 @@ export default defineWriteTool({
   },
   async lookUp({ location_id, billing_organization_id }, ctx) {
     const [{ billingOrganizationId: current }, next] = await Promise.all([
-      ctx.viam.unary("getLocationBillingOrganization", { locationId: location_id }, { ...ctx.rpc(`the billing organization of location "${location_id}"`), retryable: true }),
+      ctx.viam.unary("getLocationBillingOrganization", { locationId: location_id }, readRpc(ctx, `the billing organization of location "${location_id}"`)),
       visibleOrg(billing_organization_id, ctx, "the new paying organization"),
     ]);
     const now = current ? orgLabel(current, await ctx.orgName(current)) : "(no organization)";

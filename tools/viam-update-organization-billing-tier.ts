@@ -2,7 +2,7 @@ import { z } from "zod";
 import { idField } from "../src/fields.js";
 import { ToolError } from "../src/errors.js";
 import { defineWriteTool } from "../src/tool-definition.js";
-import { visibleOrg } from "../src/write-lookups.js";
+import { readRpc, visibleOrg } from "../src/write-lookups.js";
 
 export default defineWriteTool({
   name: "viam_update_organization_billing_tier",
@@ -24,10 +24,9 @@ export default defineWriteTool({
     };
   },
   async lookUp({ organization_id, billing_tier }, ctx) {
-    const read = (what: string) => ({ ...ctx.rpc(what), retryable: true });
     const [info, { tiers }, org] = await Promise.all([
-      ctx.viam.unary("getOrgBillingInformation", { orgId: organization_id }, read(`billing information of org "${organization_id}"`)),
-      ctx.viam.unary("getAvailableBillingTiers", {}, read("the available billing tiers")),
+      ctx.viam.unary("getOrgBillingInformation", { orgId: organization_id }, readRpc(ctx, `billing information of org "${organization_id}"`)),
+      ctx.viam.unary("getAvailableBillingTiers", {}, readRpc(ctx, "the available billing tiers")),
       visibleOrg(organization_id, ctx, "whose tier would change"),
     ]);
     if (!tiers.includes(billing_tier)) throw new ToolError(`"${billing_tier}" is not a billing tier; the available ones are ${tiers.join(", ")}.`);

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createViamClient } from "@viamrobotics/sdk";
 import { getEncoding } from "js-tiktoken";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
-import { GetCurrentMonthUsageResponse } from "../src/viam-proto.js";
+import { GetCurrentMonthUsageResponse } from "../src/viam/proto.js";
 import { StdioMcpClient, textOf } from "./mcp-client.js";
 import type { ToolCallResult } from "./mcp-client.js";
 
@@ -255,7 +255,7 @@ async function measureCalls(sandboxProcess: Sandbox): Promise<void> {
 /** Our usage answer's text vs the raw GetCurrentMonthUsage response as JSON, for org-acme. */
 async function measureUsageText(server: StdioMcpClient, viam: DirectViamClient): Promise<void> {
   const response = await viam.billingClient.getCurrentMonthUsage(ORG.acme);
-  // Re-read the SDK's message with the full current proto (src/viam-proto.ts), so fields its
+  // Re-read the SDK's message with the full current proto (src/viam/proto.ts), so fields its
   // bundled code lacks count too.
   const raw = JSON.stringify(GetCurrentMonthUsageResponse.fromBinary(response.toBinary()).toJson());
   const text = textOf(await server.callTool("viam_get_current_month_usage", { org_id: ORG.acme }));

@@ -1,6 +1,6 @@
 // npm run catalog: regenerate tools/catalog.json (run from the package root).
 import { writeFileSync } from "node:fs";
-import { buildCatalog, CATALOG_FILE, renderCatalog } from "../src/catalog.js";
+import { buildCatalog, CATALOG_FILE, renderCatalog } from "../src/mcp/catalog.js";
 
 const catalog = await buildCatalog();
 writeFileSync(CATALOG_FILE, renderCatalog(catalog));

@@ -6,14 +6,14 @@ import { PassThrough } from "node:stream";
 import { parseArgs } from "node:util";
 import type { CallToolResult } from "@modelcontextprotocol/client";
 import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
-import { loadConfig } from "./config.js";
-import type { Config } from "./config.js";
-import { stderrLogger } from "./logger.js";
-import type { Logger } from "./logger.js";
-import { SERVER_VERSION } from "./server-info.js";
-import { AnsweredCounter, MAX_MESSAGE_BYTES } from "./stdio-wire.js";
-import type { ToolDefinition } from "./tool-definition.js";
-import { selectTools, UsageError } from "./tool-selection.js";
+import { loadConfig } from "./core/config.js";
+import type { Config } from "./core/config.js";
+import { stderrLogger } from "./core/logger.js";
+import type { Logger } from "./core/logger.js";
+import { SERVER_VERSION } from "./mcp/server-info.js";
+import { AnsweredCounter, MAX_MESSAGE_BYTES } from "./mcp/stdio-wire.js";
+import type { ToolDefinition } from "./mcp/tool-definition.js";
+import { selectTools, UsageError } from "./mcp/tool-selection.js";
 
 // Keep in sync with README's configuration table (test/cli.test.ts checks the variables).
 const HELP = `billing-mcp ${SERVER_VERSION}: MCP server for Viam and Latitude.sh billing.
@@ -137,7 +137,7 @@ function parseToolArgs(json: string): Record<string, unknown> {
 
 /** The selected tools, the config and a server over them: the same for the tools and call commands. */
 async function buildServer(cl: CommandLine, tools: readonly ToolDefinition[]) {
-  const { createBillingServer } = await import("./server.js");
+  const { createBillingServer } = await import("./mcp/server.js");
   const config = loadConfig();
   const logger = stderrLogger();
   return { config, logger, billing: createBillingServer({ config, logger, tools, allowWrites: cl.allowWrites, writeStubs: false }) };
@@ -156,7 +156,7 @@ function announceTarget(config: Config, logger: Logger): void {
 }
 
 async function serve(cl: CommandLine): Promise<void> {
-  const { createBillingServer, DRAIN_GRACE_MS } = await import("./server.js");
+  const { createBillingServer, DRAIN_GRACE_MS } = await import("./mcp/server.js");
   const tools = await selected(cl);
   const config = loadConfig();
   const logger = stderrLogger();
@@ -219,7 +219,7 @@ function announceUnresolved(unresolved: readonly string[], logger: Logger): void
 
 /** `tools`: what tools/list says, one line each. */
 async function listTools(cl: CommandLine): Promise<string> {
-  const { connectInProcess } = await import("./in-process.js");
+  const { connectInProcess } = await import("./mcp/in-process.js");
   const session = await connectInProcess((await buildServer(cl, await selected(cl))).billing);
   try {
     const { tools } = await session.client.listTools();
@@ -245,7 +245,7 @@ async function callOnce(cl: CommandLine): Promise<{ out: string } | { err: strin
   const tools = await selected(cl);
   if (!tools.some((t) => t.name === name)) throw new UsageError(await notServed(name, cl));
   const { config, logger, billing } = await buildServer(cl, tools);
-  const { connectInProcess } = await import("./in-process.js");
+  const { connectInProcess } = await import("./mcp/in-process.js");
   const session = await connectInProcess(billing);
   try {
     announceTarget(config, logger);

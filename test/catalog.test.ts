@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import * as z3 from "zod/v3";
 import { zodToJsonSchema } from "zod-to-json-schema";
-import { buildCatalog, CATALOG_FILE, renderCatalog } from "../src/catalog.js";
-import type { Catalog } from "../src/catalog.js";
-import { confirmationFields, writeOutputShape } from "../src/confirmation-gate.js";
+import { buildCatalog, CATALOG_FILE, renderCatalog } from "../src/mcp/catalog.js";
+import type { Catalog } from "../src/mcp/catalog.js";
+import { confirmationFields, writeOutputShape } from "../src/writes/confirmation-gate.js";
 import { allTools } from "../tools/index.js";
 
 const committed = readFileSync(resolve(import.meta.dirname, "..", CATALOG_FILE), "utf8");
@@ -46,7 +46,7 @@ describe("tools/catalog.json", () => {
 });
 
 // Why the catalogue is not made by calling zod-to-json-schema on our schemas (see
-// src/catalog.ts): 3.25 reads only zod 3 and returns an empty schema for zod 4, silently.
+// src/mcp/catalog.ts): 3.25 reads only zod 3 and returns an empty schema for zod 4, silently.
 // If this starts failing, zod-to-json-schema has learnt zod 4.
 describe("zod-to-json-schema 3.25", () => {
   it("gives nothing for a zod 4 schema", () => {

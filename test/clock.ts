@@ -2,7 +2,7 @@
 // mid-month, when the sandbox has usage on every line), servers are spawned with BILLING_MCP_NOW set
 // to the same reading, and sandboxes started in a test get this clock. test/calendar.test.ts
 // runs the date-dependent suites again at each of CALENDAR_INSTANTS.
-import { clockStartingAt } from "../src/clock.js";
+import { clockStartingAt } from "../src/core/clock.js";
 
 export const CALENDAR_INSTANTS = {
   "1st, 00:01 UTC": "2026-12-01T00:01:00Z",

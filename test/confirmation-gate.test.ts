@@ -1,7 +1,7 @@
 // The gate's pieces that need no server: argument binding, single use, expiry, config.
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { canonicalJson, ConfirmationTokens, tokenFingerprint } from "../src/confirmation-gate.js";
+import { loadConfig } from "../src/core/config.js";
+import { canonicalJson, ConfirmationTokens, tokenFingerprint } from "../src/writes/confirmation-gate.js";
 
 describe("canonicalJson", () => {
   it("ignores key order at every level and drops undefined", () => {

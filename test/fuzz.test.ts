@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allTools } from "../tools/index.js";
 import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
 import { LOCATIONS, ORG, TIERS } from "../src/sandbox/data.js";
-import { toolInputSchema, toolInputShape } from "../src/server.js";
+import { toolInputSchema, toolInputShape } from "../src/mcp/server.js";
 import { liveEnv, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
 import { STACK_TRACE, startServerProcess } from "./process-harness.js";

@@ -1,4 +1,4 @@
-// The lean gRPC-web reader (src/grpc-web-lean-stream.ts) against a raw TCP server on
+// The lean gRPC-web reader (src/viam/grpc-web-lean-stream.ts) against a raw TCP server on
 // loopback that writes every byte itself: responses cut at arbitrary points (inside the status
 // line, a header name, a chunk-size line, a CRLF, a frame header, the trailer), malformed and
 // truncated ones, stalls, cancellation and deadlines. The reader parses HTTP/1.1 and gRPC-web
@@ -11,8 +11,8 @@ import type { AnyMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, encodeEnvelope } from "@connectrpc/connect/protocol";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { streamBorrowingMessages } from "../src/grpc-web-lean-stream.js";
-import { BillingService, GetInvoicePdfRequest, GetInvoicePdfResponse } from "../src/viam-proto.js";
+import { streamBorrowingMessages } from "../src/viam/grpc-web-lean-stream.js";
+import { BillingService, GetInvoicePdfRequest, GetInvoicePdfResponse } from "../src/viam/proto.js";
 
 const SEED = 20_260_707; // fixed: a failure names its seed and path, and reruns the same way
 const METHOD = BillingService.methods.getInvoicePdf;

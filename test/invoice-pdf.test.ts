@@ -227,7 +227,7 @@ describe("viam_get_invoice_pdf: broken streams", () => {
 
 describe("viam_get_invoice_pdf: memory", () => {
   // A sanity check, not a benchmark (bench/ owns those). The PDF stream reads into reused
-  // buffers (src/grpc-web-lean-stream.ts): seen here, after a small warm-up save, the 48 MiB
+  // buffers (src/viam/grpc-web-lean-stream.ts): seen here, after a small warm-up save, the 48 MiB
   // save raises the server's VmHWM by 7-8 MiB and a 192 MiB one after it by 5-6 MiB more, V8's
   // heap growing under the stream's small per-chunk objects; holding the PDF would cost its size.
   it("peak RSS does not grow with the PDF: a 48 MiB save, then a 192 MiB one, add a few MiB each", async () => {

@@ -1,6 +1,6 @@
 // latitude_get_billing_usage through a real MCP client, against the Latitude sandbox over HTTP.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LATITUDE_MAX_TRIES } from "../src/latitude-client.js";
+import { LATITUDE_MAX_TRIES } from "../src/latitude/client.js";
 import { filterSandboxProducts, findSandboxProject, sandboxPeriod, sandboxProjectAt } from "../src/sandbox/latitude-data.js";
 import type { SandboxProduct } from "../src/sandbox/latitude-data.js";
 import { call, startLatitudeSandbox, startServer, textOf } from "./harness.js";

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { allTools } from "../tools/index.js";
-import { writeOutputShape } from "../src/confirmation-gate.js";
-import { toolInputShape } from "../src/server.js";
+import { writeOutputShape } from "../src/writes/confirmation-gate.js";
+import { toolInputShape } from "../src/mcp/server.js";
 import { ORG } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";

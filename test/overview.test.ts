@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSandboxState, currentPeriodOf, ORG, orgSubtotal, outstandingBalance } from "../src/sandbox/data.js";
 import type { SandboxOrg } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS, sandboxPeriod, sandboxProjectAt } from "../src/sandbox/latitude-data.js";
-import { clockStartingAt } from "../src/clock.js";
+import { clockStartingAt } from "../src/core/clock.js";
 import { countTokens } from "./tokens.js";
 import { call, liveEnv, startLatitudeSandbox, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { LatitudeSandbox, RunningServer, ViamSandbox } from "./harness.js";

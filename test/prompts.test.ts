@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { allPrompts } from "../src/prompts.js";
+import { allPrompts } from "../src/mcp/prompts.js";
 import { testClock } from "./clock.js";
 import { startServer } from "./harness.js";
 import type { RunningServer } from "./harness.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport as V1StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_MESSAGE_BYTES } from "../src/stdio-wire.js";
+import { MAX_MESSAGE_BYTES } from "../src/mcp/stdio-wire.js";
 import { ORG } from "../src/sandbox/data.js";
 import { clockEnv } from "./clock.js";
 import { call, liveEnv, MODERN_REVISION, SERVER_ENTRY, startServer, startViamSandbox, textOf } from "./harness.js";

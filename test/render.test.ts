@@ -1,6 +1,6 @@
 import { Timestamp } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { cents, isoDate, isoDateTime, money, usd } from "../src/render.js";
+import { cents, isoDate, isoDateTime, money, usd } from "../src/billing/render.js";
 
 describe("rendering", () => {
   it("renders money in USD with two decimals", () => {

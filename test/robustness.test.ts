@@ -6,11 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { ToolError } from "../src/errors.js";
-import type { LogLevel } from "../src/logger.js";
+import { loadConfig } from "../src/core/config.js";
+import { ToolError } from "../src/core/errors.js";
+import type { LogLevel } from "../src/core/logger.js";
 import { LARGE_INVOICE_ID, LOCATIONS, ORG } from "../src/sandbox/data.js";
-import { ViamConnection } from "../src/viam-connection.js";
+import { ViamConnection } from "../src/viam/connection.js";
 import { liveEnv, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
 import { STACK_TRACE, startServerProcess } from "./process-harness.js";
@@ -110,7 +110,7 @@ describe("deadlines", () => {
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ sandbox: true });
     expect(embedded.stderr()).toMatch(/authenticated to the embedded sandbox/);
-    // The SDK built its transports through billing-mcp's factory (src/viam-transport.ts).
+    // The SDK built its transports through billing-mcp's factory (src/viam/transport.ts).
     expect(embedded.stderr() + server.stderr()).not.toMatch(/did not build its transport/);
   });
 

@@ -1,5 +1,5 @@
 // The sandbox speaks real gRPC-web: the npm SDK's own client reads it, and so do the
-// descriptors of src/viam-proto.ts for what the SDK lacks, over the SDK's own transport.
+// descriptors of src/viam/proto.ts for what the SDK lacks, over the SDK's own transport.
 // Assertions are against the sandbox's data (src/sandbox/data.ts), not copied numbers.
 import { Code, createPromiseClient } from "@connectrpc/connect";
 import type { CallOptions, Transport } from "@connectrpc/connect";
@@ -16,16 +16,16 @@ import { PDF_CHUNK_SIZE } from "../src/sandbox/pdf.js";
 import { startViamSandbox } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
 import { testClock } from "./clock.js";
-import { BillingService } from "../src/viam-proto.js";
+import { BillingService } from "../src/viam/proto.js";
 import type {
   GetCurrentMonthUsageResponseF, GetInvoicePdfResponseF, GetInvoicesSummaryResponseF, GetOrgBillingInformationResponseF, MsgType,
-} from "../src/viam-proto.js";
+} from "../src/viam/proto.js";
 
 type Methods = typeof BillingService.methods;
 type FieldsOf<T> = T extends MsgType<infer F> ? F : never;
 type Unary = Exclude<keyof Methods, "getInvoicePdf">;
 
-/** Typed calls through src/viam-proto.ts's descriptors (whose messages are untyped AnyMessage). */
+/** Typed calls through src/viam/proto.ts's descriptors (whose messages are untyped AnyMessage). */
 function rpcOver(transport: Transport) {
   const client = createPromiseClient(BillingService, transport);
   return async <K extends Unary>(key: K, req: Partial<FieldsOf<Methods[K]["I"]>>, opts?: CallOptions) => {

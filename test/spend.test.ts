@@ -1,8 +1,8 @@
-// src/spend.ts at pinned instants: the 1st at 00:01 and 23:59 UTC, mid-month, the last hour
+// src/billing/spend.ts at pinned instants: the 1st at 00:01 and 23:59 UTC, mid-month, the last hour
 // of a month, a leap day, and a Latitude.sh period that starts mid-month. Expectations are
 // worked out by hand from the method the answer states, not by calling the code under test.
 import { describe, expect, it } from "vitest";
-import { addMonths, invoicedPerPeriod, percentChange, previousPeriods, projectMonthEnd, viamPeriod } from "../src/spend.js";
+import { addMonths, invoicedPerPeriod, percentChange, previousPeriods, projectMonthEnd, viamPeriod } from "../src/billing/spend.js";
 import { sandboxPeriod } from "../src/sandbox/latitude-data.js";
 
 const at = (iso: string) => new Date(iso);

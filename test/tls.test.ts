@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { invoicePdf, LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { pdfChunks } from "../src/sandbox/pdf.js";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { describeViamFailure } from "../src/errors.js";
-import { streamBorrowingMessages } from "../src/grpc-web-lean-stream.js";
-import { BillingService, GetInvoicePdfRequest } from "../src/viam-proto.js";
+import { describeViamFailure } from "../src/core/errors.js";
+import { streamBorrowingMessages } from "../src/viam/grpc-web-lean-stream.js";
+import { BillingService, GetInvoicePdfRequest } from "../src/viam/proto.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { RunningServer, ViamSandbox } from "./harness.js";
 

@@ -2,8 +2,8 @@
 // selection stops it at start-up with exit status 2 and one line on stderr; the CLI's
 // `tools` and `call` honour the same selection.
 import { describe, expect, it } from "vitest";
-import type { ToolDefinition } from "../src/tool-definition.js";
-import { selectTools, UsageError } from "../src/tool-selection.js";
+import type { ToolDefinition } from "../src/mcp/tool-definition.js";
+import { selectTools, UsageError } from "../src/mcp/tool-selection.js";
 import { allTools } from "../tools/index.js";
 import { call, runCli, startServer, textOf } from "./harness.js";
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { legacyUsage, ORG, orgSubtotal, UNKNOWN_SOURCE_TYPE, UNKNOWN_USAGE_COST_TYPE } from "../src/sandbox/data.js";
 import type { SandboxOrg } from "../src/sandbox/data.js";
-import { sourceTypeName, usageCostTypeName } from "../src/viam-proto.js";
+import { sourceTypeName, usageCostTypeName } from "../src/viam/proto.js";
 import { usageFigures } from "../tools/viam-get-current-month-usage.js";
 import { call, liveEnv, textOf, useSandboxedServer } from "./harness.js";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult, ElicitResult } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MAX_AUDIT_LINE_BYTES } from "../src/audit-log.js";
+import { MAX_AUDIT_LINE_BYTES } from "../src/writes/audit-log.js";
 import { testClock } from "./clock.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { RunningServer, ViamSandbox } from "./harness.js";

@@ -1,14 +1,14 @@
 import { getMaxListeners, setMaxListeners } from "node:events";
 import { z } from "zod";
-import { redact, ToolError } from "../src/errors.js";
-import { idField } from "../src/fields.js";
-import { cents, dateOnly, dateTime, money, signedPercent, toDate, usd } from "../src/render.js";
+import { redact, ToolError } from "../src/core/errors.js";
+import { idField } from "../src/mcp/fields.js";
+import { cents, dateOnly, dateTime, money, signedPercent, toDate, usd } from "../src/billing/render.js";
 import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
-import { invoicedPerPeriod, percentChange, previousPeriods, PROJECTION_METHOD, projectMonthEnd, viamPeriod } from "../src/spend.js";
-import type { Period } from "../src/spend.js";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
-import type { ToolContext } from "../src/tool-definition.js";
-import { hasFailedPayment, invoicesNewestFirst, invoiceSchema } from "../src/viam-invoices.js";
+import { invoicedPerPeriod, percentChange, previousPeriods, PROJECTION_METHOD, projectMonthEnd, viamPeriod } from "../src/billing/spend.js";
+import type { Period } from "../src/billing/spend.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
+import type { ToolContext } from "../src/mcp/tool-definition.js";
+import { hasFailedPayment, invoicesNewestFirst, invoiceSchema } from "../src/viam/invoices.js";
 
 /** Failed payments listed per row; the count says how many there are. */
 const FAILED_SHOWN = 5;

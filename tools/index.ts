@@ -1,5 +1,5 @@
 // The single list of tools. A new RPC means one new file and one line here.
-import type { ToolDefinition } from "../src/tool-definition.js";
+import type { ToolDefinition } from "../src/mcp/tool-definition.js";
 import billingSpendOverview from "./billing-spend-overview.js";
 import latitudeGetBillingUsage from "./latitude-get-billing-usage.js";
 import viamChargeOrganization from "./viam-charge-organization.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { boundedText, idField, optionalIdField } from "../src/fields.js";
-import { dateTime, usdFromCents } from "../src/render.js";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+import { boundedText, idField, optionalIdField } from "../src/mcp/fields.js";
+import { dateTime, usdFromCents } from "../src/billing/render.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
 
 const discount = z.object({
   description: z.string(),

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { idField, optionalIdField, optionalTextField, usdAmountField } from "../src/fields.js";
-import { usd } from "../src/render.js";
-import { allowDuplicateField } from "../src/confirmation-gate.js";
-import { defineWriteTool } from "../src/tool-definition.js";
-import { chargeLookups, invoiceState } from "../src/write-lookups.js";
+import { idField, optionalIdField, optionalTextField, usdAmountField } from "../src/mcp/fields.js";
+import { usd } from "../src/billing/render.js";
+import { allowDuplicateField } from "../src/writes/confirmation-gate.js";
+import { defineWriteTool } from "../src/mcp/tool-definition.js";
+import { chargeLookups, invoiceState } from "../src/writes/lookups.js";
 
 export default defineWriteTool({
   name: "viam_create_invoice_and_charge_immediately",

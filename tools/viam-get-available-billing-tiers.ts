@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
 
 export default defineTool({
   name: "viam_get_available_billing_tiers",

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { orgIdField } from "../src/fields.js";
-import { orgLabel } from "../src/org-directory.js";
-import { isoDate, money } from "../src/render.js";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
-import type { ResponseOf } from "../src/viam-connection.js";
-import { sourceTypeName, usageCostTypeName } from "../src/viam-proto.js";
+import { orgIdField } from "../src/mcp/fields.js";
+import { orgLabel } from "../src/viam/org-directory.js";
+import { isoDate, money } from "../src/billing/render.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
+import type { ResponseOf } from "../src/viam/connection.js";
+import { sourceTypeName, usageCostTypeName } from "../src/viam/proto.js";
 
 /** What a source's cost lines lack of its gross, or the sources of Viam's subtotal. */
 const UNITEMIZED = "unitemized";

@@ -1,8 +1,8 @@
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { boundedText, idField, orgIdField } from "../src/fields.js";
-import { resolveDestination, stableInvoiceFileName, writeAtomically } from "../src/invoice-download.js";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+import { boundedText, idField, orgIdField } from "../src/mcp/fields.js";
+import { resolveDestination, stableInvoiceFileName, writeAtomically } from "../src/viam/invoice-download.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
 
 const PROGRESS_STEP_BYTES = 1024 * 1024;
 

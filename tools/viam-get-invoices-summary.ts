@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { boundedText, orgIdField } from "../src/fields.js";
-import { orgLabel } from "../src/org-directory.js";
-import { cents, money, usd } from "../src/render.js";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
-import { daysOverdue, DERIVED_STATUS_FILTERS, invoicesNewestFirst, invoiceSchema, isDerivedStatusFilter, isUnpaid, matchesStatus, statusCounts } from "../src/viam-invoices.js";
-import type { Invoice } from "../src/viam-invoices.js";
+import { boundedText, orgIdField } from "../src/mcp/fields.js";
+import { orgLabel } from "../src/viam/org-directory.js";
+import { cents, money, usd } from "../src/billing/render.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
+import { daysOverdue, DERIVED_STATUS_FILTERS, invoicesNewestFirst, invoiceSchema, isDerivedStatusFilter, isUnpaid, matchesStatus, statusCounts } from "../src/viam/invoices.js";
+import type { Invoice } from "../src/viam/invoices.js";
 
 const DEFAULT_LIMIT = 24;
 

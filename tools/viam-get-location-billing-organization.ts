@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { idField } from "../src/fields.js";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+import { idField } from "../src/mcp/fields.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
 
 export default defineTool({
   name: "viam_get_location_billing_organization",

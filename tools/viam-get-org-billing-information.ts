@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { orgIdField } from "../src/fields.js";
-import { orgLabel } from "../src/org-directory.js";
-import { isoDateFromSeconds } from "../src/render.js";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
-import { paymentMethodTypeName } from "../src/viam-proto.js";
+import { orgIdField } from "../src/mcp/fields.js";
+import { orgLabel } from "../src/viam/org-directory.js";
+import { isoDateFromSeconds } from "../src/billing/render.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
+import { paymentMethodTypeName } from "../src/viam/proto.js";
 
 export default defineTool({
   name: "viam_get_org_billing_information",

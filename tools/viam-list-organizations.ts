@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { orgLabel } from "../src/org-directory.js";
-import { defineTool, READ_ONLY } from "../src/tool-definition.js";
+import { orgLabel } from "../src/viam/org-directory.js";
+import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
 
 const DEFAULT_SOURCES = {
   VIAM_ORG_ID: "set by VIAM_ORG_ID",

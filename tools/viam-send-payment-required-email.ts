@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { idField } from "../src/fields.js";
-import { defineWriteTool } from "../src/tool-definition.js";
-import { visibleOrg } from "../src/write-lookups.js";
+import { idField } from "../src/mcp/fields.js";
+import { defineWriteTool } from "../src/mcp/tool-definition.js";
+import { visibleOrg } from "../src/writes/lookups.js";
 
 export default defineWriteTool({
   name: "viam_send_payment_required_email",

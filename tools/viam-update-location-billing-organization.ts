@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { idField } from "../src/fields.js";
-import { orgLabel } from "../src/org-directory.js";
-import { defineWriteTool } from "../src/tool-definition.js";
-import { readRpc, visibleOrg } from "../src/write-lookups.js";
+import { idField } from "../src/mcp/fields.js";
+import { orgLabel } from "../src/viam/org-directory.js";
+import { defineWriteTool } from "../src/mcp/tool-definition.js";
+import { readRpc, visibleOrg } from "../src/writes/lookups.js";
 
 export default defineWriteTool({
   name: "viam_update_location_billing_organization",

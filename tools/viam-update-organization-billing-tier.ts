@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { idField } from "../src/fields.js";
-import { ToolError } from "../src/errors.js";
-import { defineWriteTool } from "../src/tool-definition.js";
-import { readRpc, visibleOrg } from "../src/write-lookups.js";
+import { idField } from "../src/mcp/fields.js";
+import { ToolError } from "../src/core/errors.js";
+import { defineWriteTool } from "../src/mcp/tool-definition.js";
+import { readRpc, visibleOrg } from "../src/writes/lookups.js";
 
 export default defineWriteTool({
   name: "viam_update_organization_billing_tier",

@@ -82,7 +82,7 @@ export const UNKNOWN_USAGE_COST_TYPE = 99;
 export const UNKNOWN_SOURCE_TYPE = 7;
 export const PREMIUM_MODULE = 27;
 
-// UsageCostType numbers (see src/viam-proto.ts).
+// UsageCostType numbers (see src/viam/proto.ts).
 const T = {
   remoteControl: 3, standardCompute: 4, binaryStorage: 6, perMachine: 8, trigger: 9, tabularStorage: 10,
   logsStorage: 12, binaryUpload: 15, logsEgress: 20, dbCompute: 23, premiumModule: PREMIUM_MODULE, fromTheFuture: UNKNOWN_USAGE_COST_TYPE,

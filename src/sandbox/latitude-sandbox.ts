@@ -6,8 +6,8 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { systemClock } from "../clock.js";
-import type { Clock } from "../clock.js";
+import { systemClock } from "../core/clock.js";
+import type { Clock } from "../core/clock.js";
 import { filterSandboxProducts, LATITUDE_SANDBOX_PROJECTS, sandboxPeriod, sandboxProjectAt } from "./latitude-data.js";
 
 export interface LatitudeFaults {

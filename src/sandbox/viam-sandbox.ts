@@ -13,13 +13,13 @@ import type { AnyMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { AppService, AuthService, BillingService } from "../viam-proto.js";
-import type { AuthenticateRequestF, MsgType } from "../viam-proto.js";
+import { AppService, AuthService, BillingService } from "../viam/proto.js";
+import type { AuthenticateRequestF, MsgType } from "../viam/proto.js";
 import { accrueUsage, createSandboxState, resellerCustomers, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
 import type { SandboxInvoice, SandboxOrg, SandboxState } from "./data.js";
 import { pdfChunks } from "./pdf.js";
-import { systemClock } from "../clock.js";
-import type { Clock } from "../clock.js";
+import { systemClock } from "../core/clock.js";
+import type { Clock } from "../core/clock.js";
 
 export type { SandboxState } from "./data.js";
 
@@ -100,7 +100,7 @@ export interface StartOptions {
   resellerCustomers?: number;
 }
 
-// Handlers typed by the field shapes of src/viam-proto.ts (its message types are untyped AnyMessage).
+// Handlers typed by the field shapes of src/viam/proto.ts (its message types are untyped AnyMessage).
 type Methods = typeof BillingService.methods;
 type FieldsOf<T> = T extends MsgType<infer F> ? F : never;
 type In<K extends keyof Methods> = FieldsOf<Methods[K]["I"]>;

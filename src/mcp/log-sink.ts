@@ -1,7 +1,7 @@
-// The MCP log sink (see src/logger.ts): logs to the client as notifications/message.
+// The MCP log sink (see src/core/logger.ts): logs to the client as notifications/message.
 import type { LoggingLevel, Server } from "@modelcontextprotocol/server";
-import { redact } from "./errors.js";
-import type { LogSink } from "./logger.js";
+import { redact } from "../core/errors.js";
+import type { LogSink } from "../core/logger.js";
 
 // MCP's syslog levels, least to most severe; ours are a subset with the same names.
 const LEVELS: readonly LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];

@@ -1,12 +1,12 @@
 // What a write's preview reads from Viam before anyone is asked to confirm (read calls only):
 // who is charged and how they pay, the current tier or paying org, and whether the ids exist.
 // A ToolError from here refuses the preview, so no token is issued for an org the key cannot see.
-import { ToolError } from "./errors.js";
-import { orgLabel } from "./org-directory.js";
-import { isoDateFromSeconds, money } from "./render.js";
-import type { ToolContext } from "./tool-definition.js";
-import { hasFailedPayment, invoicesNewestFirst } from "./viam-invoices.js";
-import type { ResponseOf } from "./viam-connection.js";
+import { ToolError } from "../core/errors.js";
+import { orgLabel } from "../viam/org-directory.js";
+import { isoDateFromSeconds, money } from "../billing/render.js";
+import type { ToolContext } from "../mcp/tool-definition.js";
+import { hasFailedPayment, invoicesNewestFirst } from "../viam/invoices.js";
+import type { ResponseOf } from "../viam/connection.js";
 
 /** Options for a preview's read call: retried like any read, within the call's deadline. */
 export const readRpc = (ctx: ToolContext, what: string) => ({ ...ctx.rpc(what), retryable: true });

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { link, lstat, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { ToolError } from "./errors.js";
+import { ToolError } from "../core/errors.js";
 
 export interface SavedFile {
   path: string;

@@ -3,12 +3,12 @@
 // orgName, organizations). Concurrent first callers share one RPC; a failure is not kept,
 // so the next call lists again.
 import { Code } from "@connectrpc/connect";
-import type { Config } from "./config.js";
-import { describeViamFailure, ToolError } from "./errors.js";
-import type { Logger } from "./logger.js";
-import { SANDBOX_DEFAULT_ORG } from "./server-info.js";
-import type { ListedOrganization, ViamConnection } from "./viam-connection.js";
-import { waitFor } from "./viam-connection.js";
+import type { Config } from "../core/config.js";
+import { describeViamFailure, ToolError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { SANDBOX_DEFAULT_ORG } from "../mcp/server-info.js";
+import type { ListedOrganization, ViamConnection } from "./connection.js";
+import { waitFor } from "./connection.js";
 
 export type Organization = ListedOrganization;
 

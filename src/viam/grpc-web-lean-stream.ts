@@ -193,7 +193,7 @@ class HttpExchange {
         tlsConnect({ host, port, servername: isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"], onread } as ConnectionOptions)
       : netConnect({ host, port, onread });
     this.socket.setNoDelay(true);
-    // The socket's error is kept as the cause: src/errors.ts tells a TLS certificate that
+    // The socket's error is kept as the cause: src/core/errors.ts tells a TLS certificate that
     // does not verify (its code) from an outage by it.
     this.socket.on("error", (err: NodeJS.ErrnoException) => this.fail(new ConnectError(`network error: ${err.code ?? err.message}`, Code.Unavailable, undefined, undefined, err)));
     this.socket.on("end", () => this.endOfInput());

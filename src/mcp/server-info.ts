@@ -1,8 +1,8 @@
 // What the server says about itself in the initialize answer. Kept apart from server.ts so
 // that start-up (src/front.ts) can answer initialize without loading the MCP SDK or zod.
-import type { Config } from "./config.js";
-import { LATITUDE_SANDBOX_PROJECTS } from "./sandbox/latitude-data.js";
-import { PACKAGE_VERSION } from "./version.js";
+import type { Config } from "../core/config.js";
+import { LATITUDE_SANDBOX_PROJECTS } from "../sandbox/latitude-data.js";
+import { PACKAGE_VERSION } from "../core/version.js";
 
 export const SERVER_NAME = "billing-mcp";
 export const SERVER_VERSION = PACKAGE_VERSION;
@@ -13,7 +13,7 @@ export const SERVER_VERSION = PACKAGE_VERSION;
  */
 export const SANDBOX_DEFAULT_ORG = "org-acme";
 
-/** `unresolved`: earlier charge attempts that got no answer (see src/charge-ledger.ts), described. */
+/** `unresolved`: earlier charge attempts that got no answer (see src/writes/charge-ledger.ts), described. */
 export function instructions(config: Config, allowWrites = false, unresolved: readonly string[] = []): string {
   const lines = [
     "Billing tools for Viam (usage, invoices, payment method, tiers) and Latitude.sh (billing usage per project). Money is USD; dates are ISO.",

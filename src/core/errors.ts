@@ -120,7 +120,7 @@ function notFoundHint(what: string, rawMessage: string): string {
   return `Check the id${hints.length ? `; ${hints.join("; ")}` : ""}.`;
 }
 
-/** What can go wrong on a Latitude.sh request, as src/latitude-client.ts observed it. */
+/** What can go wrong on a Latitude.sh request, as src/latitude/client.ts observed it. */
 export type LatitudeFailure =
   | { kind: "status"; status: number; detail: string; tries: number; retryAfterSeconds?: number }
   | { kind: "network"; detail: string; tries: number }

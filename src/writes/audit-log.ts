@@ -3,8 +3,8 @@
 // confirmation tokens never reach it (callers pass only a fingerprint).
 import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Clock } from "./clock.js";
-import { redact, ToolError } from "./errors.js";
+import type { Clock } from "../core/clock.js";
+import { redact, ToolError } from "../core/errors.js";
 
 export type AuditOutcome =
   | "previewed" // a preview was shown (and, without elicitation, a token issued)

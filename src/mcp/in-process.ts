@@ -3,7 +3,7 @@
 // rendering are exactly what an MCP client over stdio gets.
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import type { BillingServer } from "./server.js";
-import { PACKAGE_VERSION } from "./version.js";
+import { PACKAGE_VERSION } from "../core/version.js";
 
 export interface InProcessSession {
   client: Client;

@@ -6,8 +6,8 @@
 // zod's own toJSONSchema for zod 4 ones. Our tools are zod 4, and zod-to-json-schema 3.25
 // reads only zod 3: given a zod 4 schema it returns an empty schema without an error
 // (test/catalog.test.ts shows it), so it cannot be the generator here.
-import { allTools } from "../tools/index.js";
-import { loadConfig } from "./config.js";
+import { allTools } from "../../tools/index.js";
+import { loadConfig } from "../core/config.js";
 import { connectInProcess } from "./in-process.js";
 import { createBillingServer, SERVER_NAME } from "./server.js";
 

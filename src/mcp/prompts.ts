@@ -3,8 +3,8 @@
 // names is served (see --tools), so it never sends the model after a missing tool.
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import type { Config } from "./config.js";
-import { dateOnly } from "./render.js";
+import type { Config } from "../core/config.js";
+import { dateOnly } from "../billing/render.js";
 
 export interface PromptContext {
   /** ISO date the prompt is rendered on: the model needs it to project and to age invoices. */

@@ -6,25 +6,25 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { allTools } from "../tools/index.js";
-import { AuditLog } from "./audit-log.js";
-import type { Config } from "./config.js";
-import { ChargeLedger, describeCharges } from "./charge-ledger.js";
-import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "./confirmation-gate.js";
-import { redact, ToolError } from "./errors.js";
+import { allTools } from "../../tools/index.js";
+import { AuditLog } from "../writes/audit-log.js";
+import type { Config } from "../core/config.js";
+import { ChargeLedger, describeCharges } from "../writes/charge-ledger.js";
+import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "../writes/confirmation-gate.js";
+import { redact, ToolError } from "../core/errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
-import { LatitudeClient } from "./latitude-client.js";
-import { OrgDirectory } from "./org-directory.js";
+import { LatitudeClient } from "../latitude/client.js";
+import { OrgDirectory } from "../viam/org-directory.js";
 import { compactInputSchema, listedAnnotations } from "./listed-schema.js";
-import { withSinks } from "./logger.js";
-import { mcpLogSink } from "./mcp-log-sink.js";
-import type { Logger, LogSink } from "./logger.js";
+import { withSinks } from "../core/logger.js";
+import { mcpLogSink } from "./log-sink.js";
+import type { Logger, LogSink } from "../core/logger.js";
 import { registerPrompts } from "./prompts.js";
 import { instructions, SERVER_NAME, SERVER_VERSION } from "./server-info.js";
-import { SANDBOX_NOTICE } from "./render.js";
+import { SANDBOX_NOTICE } from "../billing/render.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
-import { ViamConnection } from "./viam-connection.js";
+import { ViamConnection } from "../viam/connection.js";
 
 export { instructions, SERVER_NAME, SERVER_VERSION };
 

@@ -1,8 +1,8 @@
 // Invoice figures from GetInvoicesSummary, shared by viam_get_invoices_summary and
 // billing_spend_overview so both read invoices, failures and "latest" the same way.
 import { z } from "zod";
-import { cents, isoDate, isoDateTime } from "./render.js";
-import type { ResponseOf } from "./viam-connection.js";
+import { cents, isoDate, isoDateTime } from "../billing/render.js";
+import type { ResponseOf } from "./connection.js";
 
 export const invoiceSchema = z.object({
   id: z.string(),

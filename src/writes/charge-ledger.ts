@@ -3,8 +3,8 @@
 // It answers the duplicate rule and the daily cap, and names attempts that never got an answer.
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { AuditEntry } from "./audit-log.js";
-import type { Clock } from "./clock.js";
-import { canonicalJson } from "./canonical-json.js";
+import type { Clock } from "../core/clock.js";
+import { canonicalJson } from "../core/canonical-json.js";
 
 export const LEDGER_WINDOW_MS = 24 * 3_600_000;
 /** Only the log's tail is read at start-up: a day of charges fits many times over. */

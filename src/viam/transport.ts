@@ -8,13 +8,13 @@
 // parser is WebAssembly, and V8 compiles that in the background a moment after the first
 // calls, raising the peak RSS by ~22 MiB (measured with `npm run bench`; README, Performance).
 // Same protocol, same status mapping, same headers from the SDK. The GetInvoicePdf stream
-// is read with the lean reader of src/grpc-web-lean-stream.ts, so that saving a large PDF
+// is read with the lean reader of src/viam/grpc-web-lean-stream.ts, so that saving a large PDF
 // does not raise the peak RSS by its size (issue 5); connect-node's own stream reader
 // retains chunks (connectrpc/connect-es#1524).
 import type { Message, MethodInfo, ServiceType } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
-import { registerSecret } from "./errors.js";
+import { registerSecret } from "../core/errors.js";
 import { streamBorrowingMessages } from "./grpc-web-lean-stream.js";
 
 /** What the SDK passes its transport factory. `credentials` is fetch's cookie mode: nothing to do in Node. */

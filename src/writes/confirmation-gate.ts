@@ -8,18 +8,18 @@ import { Code } from "@connectrpc/connect";
 import type { Server } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { AuditEntry, AuditLog } from "./audit-log.js";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson } from "../core/canonical-json.js";
 import { describeCharges, sameCharge } from "./charge-ledger.js";
 import type { ChargeIdentity, ChargeLedger } from "./charge-ledger.js";
-import type { Clock } from "./clock.js";
+import type { Clock } from "../core/clock.js";
 
-import { ToolError } from "./errors.js";
-import { boundedText } from "./fields.js";
-import type { Logger } from "./logger.js";
+import { ToolError } from "../core/errors.js";
+import { boundedText } from "../mcp/fields.js";
+import type { Logger } from "../core/logger.js";
 
 export { canonicalJson };
-import { usd } from "./render.js";
-import type { ToolContext, ToolResult, WritePreview, WriteToolDefinition } from "./tool-definition.js";
+import { usd } from "../billing/render.js";
+import type { ToolContext, ToolResult, WritePreview, WriteToolDefinition } from "../mcp/tool-definition.js";
 
 /** Input fields the gate adds to every write tool. */
 export const confirmationFields = {

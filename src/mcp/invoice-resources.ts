@@ -5,15 +5,15 @@
 import { Code } from "@connectrpc/connect";
 import { ProtocolError, ProtocolErrorCode, ResourceNotFoundError, ResourceTemplate } from "@modelcontextprotocol/server";
 import type { ListResourcesResult, McpServer, ReadResourceResult, Variables } from "@modelcontextprotocol/server";
-import type { Config } from "./config.js";
-import { redact, ToolError } from "./errors.js";
+import type { Config } from "../core/config.js";
+import { redact, ToolError } from "../core/errors.js";
 import { idField } from "./fields.js";
-import { stableInvoiceFileName } from "./invoice-download.js";
-import type { Logger } from "./logger.js";
-import { SANDBOX_NOTICE, usd } from "./render.js";
+import { stableInvoiceFileName } from "../viam/invoice-download.js";
+import type { Logger } from "../core/logger.js";
+import { SANDBOX_NOTICE, usd } from "../billing/render.js";
 import { SANDBOX_DEFAULT_ORG } from "./server-info.js";
-import type { ViamConnection } from "./viam-connection.js";
-import { invoicesNewestFirst } from "./viam-invoices.js";
+import type { ViamConnection } from "../viam/connection.js";
+import { invoicesNewestFirst } from "../viam/invoices.js";
 
 export const INVOICE_URI_TEMPLATE = "viam-invoice://{org_id}/{invoice_id}";
 /** How many of the default organization's newest invoices resources/list offers. */

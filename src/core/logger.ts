@@ -1,6 +1,6 @@
 // Logs go to stderr: stdout is the JSON-RPC channel and carries nothing else. When an MCP
 // client asks for logs (logging/setLevel), they also go to it as notifications/message
-// (src/mcp-log-sink.ts, apart so that start-up loads no MCP SDK).
+// (src/mcp/log-sink.ts, apart so that start-up loads no MCP SDK).
 import { redact } from "./errors.js";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";

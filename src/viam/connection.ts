@@ -1,17 +1,17 @@
 // The one Viam connection of a server process: authenticates through @viamrobotics/sdk
 // (API key -> bearer token over gRPC-web) lazily on first use, shares the session across
-// concurrent calls, and speaks the full current proto (src/viam-proto.ts) over the SDK's
+// concurrent calls, and speaks the full current proto (src/viam/proto.ts) over the SDK's
 // authenticated transport.
 import { createPromiseClient } from "@connectrpc/connect";
 import type { PromiseClient, Transport } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { Code } from "@connectrpc/connect";
-import type { Config } from "./config.js";
-import { asRpcFailure, describeViamFailure, registerSecret, ToolError } from "./errors.js";
-import type { Logger } from "./logger.js";
-import { BillingService } from "./viam-proto.js";
-import type { MsgType } from "./viam-proto.js";
-import type { ViamSandbox } from "./sandbox/viam-sandbox.js";
+import type { Config } from "../core/config.js";
+import { asRpcFailure, describeViamFailure, registerSecret, ToolError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { BillingService } from "./proto.js";
+import type { MsgType } from "./proto.js";
+import type { ViamSandbox } from "../sandbox/viam-sandbox.js";
 
 type Methods = typeof BillingService.methods;
 type FieldsOf<T> = T extends MsgType<infer F> ? F : never;
@@ -43,7 +43,7 @@ interface Session {
   client: PromiseClient<typeof BillingService>;
   /** The SDK's own app client, over the same authenticated transport. */
   app: SdkAppClient;
-  /** The SDK's authenticated transport (bearer token added), over src/viam-transport.ts. */
+  /** The SDK's authenticated transport (bearer token added), over src/viam/transport.ts. */
   transport: Transport;
 }
 
@@ -80,7 +80,7 @@ export class ViamConnection {
 
   /**
    * GetInvoicePdf: hands each chunk to `onChunk` as it arrives; never holds the whole PDF.
-   * The chunk is BORROWED: a view into the transport's reused buffer (src/viam-transport.ts),
+   * The chunk is BORROWED: a view into the transport's reused buffer (src/viam/transport.ts),
    * valid only until the promise `onChunk` returns settles, since the next chunk is read into
    * the same memory. Write it, hash it, or copy it; do not keep it.
    */
@@ -228,7 +228,7 @@ export class ViamConnection {
     const target = await this.resolveTarget();
     // The SDK's own API-key login (AuthService/Authenticate, then a bearer token on every
     // call). It takes no deadline or signal, so each caller waits for it within its own.
-    const [{ createViamClient }, { installViamTransport, isViamTransport }] = await Promise.all([import("@viamrobotics/sdk"), import("./viam-transport.js")]);
+    const [{ createViamClient }, { installViamTransport, isViamTransport }] = await Promise.all([import("@viamrobotics/sdk"), import("./transport.js")]);
     // Before the login: the SDK builds its transports (login and authenticated) through it.
     installViamTransport();
     // The SDK's bundled typings resolve to `any` here; pin the boundary type ourselves.
@@ -254,7 +254,7 @@ export class ViamConnection {
     const viam = this.config.viam;
     if (viam.kind === "misconfigured") throw new ToolError(viam.problem, Code.Unauthenticated);
     if (viam.kind === "live") return { ...viam, sandbox: false };
-    this.sandbox ??= import("./sandbox/viam-sandbox.js").then(({ startViamSandbox }) => startViamSandbox({ clock: this.config.clock }));
+    this.sandbox ??= import("../sandbox/viam-sandbox.js").then(({ startViamSandbox }) => startViamSandbox({ clock: this.config.clock }));
     const sandbox = await this.sandbox;
     registerSecret(sandbox.apiKey);
     registerSecret(sandbox.apiKeyId);

@@ -4,11 +4,11 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
 import { Code } from "@connectrpc/connect";
-import type { Config } from "./config.js";
-import { describeLatitudeFailure, redact, registerSecret, ToolError } from "./errors.js";
-import type { LatitudeFailure } from "./errors.js";
-import type { Logger } from "./logger.js";
-import type { LatitudeSandbox } from "./sandbox/latitude-sandbox.js";
+import type { Config } from "../core/config.js";
+import { describeLatitudeFailure, redact, registerSecret, ToolError } from "../core/errors.js";
+import type { LatitudeFailure } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { LatitudeSandbox } from "../sandbox/latitude-sandbox.js";
 
 export const LATITUDE_MAX_TRIES = 4;
 const RETRY_BASE_MS = 200;
@@ -168,7 +168,7 @@ export class LatitudeClient {
     const latitude = this.config.latitude;
     if (latitude.kind === "misconfigured") throw new ToolError(latitude.problem, Code.InvalidArgument);
     if (latitude.kind === "live") return latitude;
-    this.sandbox ??= import("./sandbox/latitude-sandbox.js").then(({ startLatitudeSandbox }) => startLatitudeSandbox({ clock: this.config.clock }));
+    this.sandbox ??= import("../sandbox/latitude-sandbox.js").then(({ startLatitudeSandbox }) => startLatitudeSandbox({ clock: this.config.clock }));
     const sandbox = await this.sandbox;
     registerSecret(sandbox.token);
     return { serverUrl: sandbox.url, token: sandbox.token };

@@ -1,12 +1,12 @@
 // What a tool file declares. The access class is declared once; the annotations,
-// the listing and the write gate all follow from it (see src/server.ts).
+// the listing and the write gate all follow from it (see src/mcp/server.ts).
 import type { z } from "zod";
 import type { ContentBlock } from "@modelcontextprotocol/server";
-import type { Config } from "./config.js";
-import type { LatitudeClient } from "./latitude-client.js";
-import type { Logger } from "./logger.js";
-import type { OrgDirectory, Organization } from "./org-directory.js";
-import type { CallOptions, ViamConnection } from "./viam-connection.js";
+import type { Config } from "../core/config.js";
+import type { LatitudeClient } from "../latitude/client.js";
+import type { Logger } from "../core/logger.js";
+import type { OrgDirectory, Organization } from "../viam/org-directory.js";
+import type { CallOptions, ViamConnection } from "../viam/connection.js";
 
 export type Provider = "viam" | "latitude" | "all";
 
@@ -78,7 +78,7 @@ export interface ReadToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Ou
 
 /**
  * Served only with writes enabled, and only through the confirmation gate
- * (src/confirmation-gate.ts): `preview` says what would happen, `run` does it.
+ * (src/writes/confirmation-gate.ts): `preview` says what would happen, `run` does it.
  */
 export interface WriteToolDefinition<In extends z.ZodRawShape = z.ZodRawShape, Out extends z.ZodRawShape = z.ZodRawShape>
   extends ToolBase<In, Out> {

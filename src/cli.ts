@@ -21,6 +21,8 @@ const HELP = `billing-mcp ${SERVER_VERSION}: MCP server for Viam and Latitude.sh
 Usage:
   billing-mcp [serve] [--allow-writes] [--tools LIST]
       Serve MCP over stdio (what an MCP client launches).
+  billing-mcp serve --http [--host H] [--port P] [--allow-writes] [--tools LIST]
+      Serve MCP over Streamable HTTP at /mcp, for a team (see docs/deploy-http.md).
   billing-mcp tools [--allow-writes] [--tools LIST]
       List the tools served: name, read or write, title.
   billing-mcp call TOOL [--args JSON] [--text] [--allow-writes] [--tools LIST]
@@ -31,6 +33,9 @@ Options:
   --allow-writes     serve the tools that change billing (env BILLING_MCP_ALLOW_WRITES=true)
   --tools LIST       serve only these: comma-separated tool names, all, read-only
                      (env BILLING_MCP_TOOLS; default all)
+  --http             serve: Streamable HTTP instead of stdio
+  --host H           serve --http: address to bind (default 127.0.0.1; others need an issuer)
+  --port P           serve --http: port (default 8787; 0 picks a free one)
   --args JSON        call: the tool's arguments as a JSON object (default {}),
                      e.g. '{"org_id":"org-acme"}'; every tool also takes timeout (seconds)
   --text             call: print the text rendering instead of JSON
@@ -41,6 +46,13 @@ Exit status: 0 done; 1 the tool reported an error (its message on stderr, includ
 arguments its schema refuses) or the server failed; 2 bad usage: an unknown command,
 flag or tool, --args that is not a JSON object, or a --tools entry that cannot be
 served. Every refusal is one line on stderr.
+
+HTTP mode (serve --http; docs/deploy-http.md):
+  BILLING_MCP_OAUTH_ISSUER    OAuth authorization server (issuer URL); without it: loopback, reads only
+  BILLING_MCP_PUBLIC_URL      this server's URL as clients reach it: the audience tokens must carry
+  BILLING_MCP_REDIS_URL       Redis shared by replicas (unset: one replica, state in-process)
+  BILLING_MCP_ALLOWED_HOSTS   extra Host names accepted (comma-separated; DNS-rebinding check)
+  BILLING_MCP_ALLOWED_ORIGINS extra browser Origin host names accepted (comma-separated)
 
 Environment:
   VIAM_API_KEY_ID, VIAM_API_KEY    organization-owner API key (both unset: embedded sandbox)
@@ -84,6 +96,9 @@ interface CommandLine {
   toolName: string | undefined;
   args: Record<string, unknown>;
   text: boolean;
+  http: boolean;
+  host: string | undefined;
+  port: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -98,6 +113,9 @@ function parseCommandLine(argv: string[], env: Env): CommandLine {
       tools: { type: "string" },
       args: { type: "string" },
       text: { type: "boolean" },
+      http: { type: "boolean" },
+      host: { type: "string" },
+      port: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -108,6 +126,8 @@ function parseCommandLine(argv: string[], env: Env): CommandLine {
   const extra = command === "call" ? rest[1] : rest[0];
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}": pass tool arguments as --args '{"name":"value"}'`);
   if (command !== "call" && (values.args !== undefined || values.text)) throw new UsageError("--args and --text go with call: billing-mcp call TOOL --args JSON");
+  if (command !== "serve" && (values.http || values.host !== undefined || values.port !== undefined)) throw new UsageError("--http, --host and --port go with serve: billing-mcp serve --http [--host H] [--port P]");
+  if (!values.http && (values.host !== undefined || values.port !== undefined)) throw new UsageError("--host and --port need --http: billing-mcp serve --http [--host H] [--port P]");
   const envTools = env.BILLING_MCP_TOOLS?.trim() ? env.BILLING_MCP_TOOLS : undefined;
   return {
     command,
@@ -119,6 +139,9 @@ function parseCommandLine(argv: string[], env: Env): CommandLine {
     toolName: command === "call" ? rest[0] : undefined,
     args: values.args === undefined ? {} : parseToolArgs(values.args),
     text: values.text ?? false,
+    http: values.http ?? false,
+    host: values.host,
+    port: values.port,
   };
 }
 
@@ -211,6 +234,15 @@ async function serve(cl: CommandLine): Promise<void> {
   announceTarget(config, logger);
 }
 
+async function serveOverHttp(cl: CommandLine): Promise<void> {
+  const { serveHttp } = await import("./http/start.js");
+  const logger = stderrLogger();
+  const tools = await selected(cl);
+  process.on("unhandledRejection", (reason) => logger.log("error", `internal error (still serving): ${oneLine(reason)}`));
+  await serveHttp({ host: cl.host, port: cl.port, allowWrites: cl.allowWrites, writeStubs: cl.toolSpec === undefined, tools }, process.env, logger);
+  announceTarget(loadConfig(), logger);
+}
+
 function announceUnresolved(unresolved: readonly string[], logger: Logger): void {
   for (const charge of unresolved) {
     logger.log("warning", `unresolved charge: ${charge}; an earlier process stopped before Viam answered. Check viam_get_invoices_summary before charging that organization again.`);
@@ -282,6 +314,7 @@ async function main(): Promise<void> {
     const cl = parseCommandLine(process.argv.slice(2), process.env);
     if (cl.help) return finish(process.stdout, HELP, 0);
     if (cl.version) return finish(process.stdout, `${SERVER_VERSION}\n`, 0);
+    if (cl.command === "serve" && cl.http) return await serveOverHttp(cl);
     if (cl.command === "serve") return await serve(cl);
     if (cl.command === "tools") return finish(process.stdout, await listTools(cl), 0);
     const result = await callOnce(cl);

@@ -23,7 +23,7 @@ import type { Logger, LogSink } from "../core/logger.js";
 import { registerPrompts } from "./prompts.js";
 import { instructions, SERVER_NAME, SERVER_VERSION } from "./server-info.js";
 import { SANDBOX_NOTICE } from "../billing/render.js";
-import type { ToolContext, ToolDefinition } from "./tool-definition.js";
+import type { Principal, ToolContext, ToolDefinition } from "./tool-definition.js";
 import { ViamConnection } from "../viam/connection.js";
 
 export { instructions, SERVER_NAME, SERVER_VERSION };
@@ -42,9 +42,19 @@ export interface BillingServerOptions {
   writeStubs?: boolean;
 }
 
+/** What one connection (stdio) or one HTTP request is allowed and who makes it. */
+export interface ConnectionOptions {
+  /** The verified token's subject and client (HTTP with OAuth). */
+  principal?: Principal;
+  /** False: this caller gets no write tools at all (neither tools nor stubs), e.g. a token without billing:write. Default true. */
+  writes?: boolean;
+  /** False: never ask through elicitation (stateless HTTP cannot carry the answer back to the same instance). Default true. */
+  elicitation?: boolean;
+}
+
 export interface BillingServer {
   /** A new McpServer over this state, for one connection (closing it leaves the state open). */
-  createServer(): McpServer;
+  createServer(options?: ConnectionOptions): McpServer;
   /** Earlier charge attempts that got no answer (also in the instructions). */
   unresolvedCharges: string[];
   viam: ViamConnection;
@@ -175,7 +185,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   for (const tool of tools) assertConsistent(tool);
   const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
-  function registerTool(server: McpServer, tool: ToolDefinition): void {
+  function registerTool(server: McpServer, tool: ToolDefinition, connection: ConnectionOptions): void {
     const write = tool.access === "write";
     server.registerTool(
       tool.name,
@@ -195,6 +205,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
         const done = calls.start(timeoutMs);
         const context: ToolContext = {
           config,
+          principal: connection.principal,
           viam,
           latitude,
           logger,
@@ -225,7 +236,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
         try {
           // A 2026-07-28 request carries its envelope; the server cannot push an elicitation
           // request to such a client, so it gets the preview and confirmation token flow.
-          const ask = ctx.mcpReq.envelope === undefined ? elicitationAsker(server.server, { requestId: ctx.mcpReq.id, signal: ctx.mcpReq.signal }) : undefined;
+          const ask = ctx.mcpReq.envelope === undefined && connection.elicitation !== false ? elicitationAsker(server.server, { requestId: ctx.mcpReq.id, signal: ctx.mcpReq.signal }) : undefined;
           const result = tool.access === "write" ? await gate.handle(tool, args, context, ask) : await tool.run(args as never, context);
           const sandbox = result.sandbox ?? isSandbox(tool, config);
           return {
@@ -267,16 +278,17 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
 
   return {
     unresolvedCharges: unresolved,
-    createServer() {
+    createServer(connection: ConnectionOptions = {}) {
+      const writes = allowWrites && connection.writes !== false;
       const server = new McpServer(
         { name: SERVER_NAME, version: SERVER_VERSION },
-        { instructions: instructions(config, allowWrites, unresolved), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
+        { instructions: instructions(config, writes, unresolved), maxToolInputElements: MAX_TOOL_INPUT_ELEMENTS, capabilities: { logging: {} } },
       );
       const sink = mcpLogSink(server.server);
       clientSinks.add(sink);
       server.server.onclose = () => clientSinks.delete(sink);
-      for (const tool of tools) if (tool.access === "read" || allowWrites) registerTool(server, tool);
-      for (const tool of stubs) registerStub(server, tool);
+      for (const tool of tools) if (tool.access === "read" || writes) registerTool(server, tool, connection);
+      if (connection.writes !== false) for (const tool of stubs) registerStub(server, tool);
       // The resources are the PDF tool's other face (and point to it when too large): served with it.
       if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
       registerPrompts(server, config, new Set(tools.map((t) => t.name)));

@@ -10,11 +10,19 @@ import type { CallOptions, ViamConnection } from "../viam/connection.js";
 
 export type Provider = "viam" | "latitude" | "all";
 
+/** Who is calling, when HTTP mode verified a token: what audit lines record and previews are bound to. */
+export interface Principal {
+  subject: string;
+  clientId: string;
+}
+
 export interface ToolContext {
   config: Config;
   viam: ViamConnection;
   latitude: LatitudeClient;
   logger: Logger;
+  /** The token's subject and client over HTTP with OAuth; undefined over stdio. */
+  principal?: Principal;
   /** Aborted when the client cancels the request. */
   signal: AbortSignal;
   /** The call's deadline: its `timeout` argument or the default. */

@@ -28,6 +28,9 @@ export interface AuditEntry {
   error?: string;
   /** True when the RPC may have taken effect despite the failure (e.g. a deadline). */
   uncertain?: boolean;
+  /** Over HTTP with OAuth: the token's subject and client id (who did it). */
+  subject?: string;
+  client_id?: string;
 }
 
 /** Lines recorded after the RPC was sent: their failure must not claim that nothing was sent. */

@@ -69,6 +69,8 @@ export function tokenFingerprint(token: string): string {
 interface Issued {
   tool: string;
   args: string;
+  /** The token subject the preview was shown to (HTTP with OAuth); only that subject may confirm it. */
+  subject: string | undefined;
   expiresAt: number;
   used: boolean;
 }
@@ -85,11 +87,11 @@ export class ConfirmationTokens {
     private readonly now: () => number,
   ) {}
 
-  issue(tool: string, args: string): { token: string; expiresAt: number } {
+  issue(tool: string, args: string, subject?: string): { token: string; expiresAt: number } {
     this.prune();
     const token = randomBytes(24).toString("base64url");
     const expiresAt = this.now() + this.ttlMs;
-    this.issued.set(token, { tool, args, expiresAt, used: false });
+    this.issued.set(token, { tool, args, subject, expiresAt, used: false });
     return { token, expiresAt };
   }
 
@@ -98,9 +100,11 @@ export class ConfirmationTokens {
   }
 
   /** Synchronous on purpose: check and spend happen with no await between them, so concurrent duplicates cannot both pass. */
-  claim(token: string, tool: string, args: string): { ok: true } | { ok: false; reason: string } {
+  claim(token: string, tool: string, args: string, subject?: string): { ok: true } | { ok: false; reason: string } {
     const entry = this.issued.get(token);
     if (!entry) return { ok: false, reason: "this confirmation_token was not issued by this server process (tokens do not survive a restart)." };
+    // Checked first and without spending it: someone else's token stays usable by its owner.
+    if (entry.subject !== subject) return { ok: false, reason: "this confirmation_token was issued to another user; only the person who saw the preview can confirm it." };
     if (entry.used) return { ok: false, reason: "this confirmation_token was already used; each token works once." };
     if (this.now() > entry.expiresAt) return { ok: false, reason: `this confirmation_token expired at ${new Date(entry.expiresAt).toISOString()}.` };
     if (entry.tool !== tool) return { ok: false, reason: `this confirmation_token was issued for ${entry.tool}, not ${tool}.` };
@@ -172,7 +176,7 @@ export class ConfirmationGate {
   async handle(tool: WriteToolDefinition, args: Record<string, unknown>, ctx: ToolContext, ask?: AskHuman): Promise<ToolResult<WriteOutput>> {
     const { confirm, confirmation_token: token } = args;
     const bound = Object.fromEntries(Object.entries(args).filter(([key]) => !(GATE_FIELDS as readonly string[]).includes(key)));
-    const entry = { tool: tool.name, arguments: bound };
+    const entry = { tool: tool.name, arguments: bound, ...who(ctx) };
     const refuse = async (reason: string, extra: Partial<AuditEntry> = {}): Promise<never> => {
       await this.options.audit.append({ ...entry, ...extra, outcome: "refused", reason }).catch((err: unknown) => this.warn(err));
       throw new ToolError(`Refused: ${reason} Nothing was sent to Viam.`);
@@ -224,7 +228,7 @@ export class ConfirmationGate {
     }
 
     if (confirm !== true) {
-      const issued = this.tokens.issue(tool.name, canonicalJson(bound));
+      const issued = this.tokens.issue(tool.name, canonicalJson(bound), ctx.principal?.subject);
       const expires_at = new Date(issued.expiresAt).toISOString();
       try {
         await this.options.audit.append({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
@@ -247,7 +251,7 @@ export class ConfirmationGate {
     if (typeof token !== "string") {
       return refuse(`confirm: true needs the confirmation_token from a preview: call ${tool.name} without confirm first, show the preview to the user, then confirm.`);
     }
-    const claim = this.tokens.claim(token, tool.name, canonicalJson(bound));
+    const claim = this.tokens.claim(token, tool.name, canonicalJson(bound), ctx.principal?.subject);
     const confirmation = tokenFingerprint(token);
     if (!claim.ok) return refuse(`${claim.reason} Call ${tool.name} without confirm to get a new preview.`, { via: "token", confirmation });
     return this.execute(tool, bound, preview, ctx, { via: "token", confirmation }, identity, rules);
@@ -273,7 +277,7 @@ export class ConfirmationGate {
     identity: ChargeIdentity | undefined,
     rules: { allowDuplicate: boolean; maxDailyCents: number },
   ): Promise<ToolResult<WriteOutput>> {
-    const entry = { tool: tool.name, arguments: bound, ...how };
+    const entry = { tool: tool.name, arguments: bound, ...who(ctx), ...how };
     // Checked and counted with no await in between: concurrent confirmations cannot both pass.
     const reservation = identity && this.options.ledger.reserve(identity, rules);
     if (reservation && "refused" in reservation) {
@@ -319,6 +323,9 @@ export class ConfirmationGate {
     return message;
   }
 }
+
+/** The audit fields naming who made the call, when a verified token says so. */
+const who = (ctx: ToolContext): Pick<AuditEntry, "subject" | "client_id"> => (ctx.principal ? { subject: ctx.principal.subject, client_id: ctx.principal.clientId } : {});
 
 /** The charge a write call makes, as the duplicate rule and the daily cap see it; undefined when it charges nothing. */
 export function chargeIdentity(tool: string, preview: WritePreview): ChargeIdentity | undefined {

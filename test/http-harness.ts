@@ -153,3 +153,63 @@ export async function postMcp(mcpUrl: string, body: unknown, headers: Record<str
 }
 
 export const INITIALIZE = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "0" } } };
+
+export interface RedisProcess {
+  url: string;
+  /** Stops it (SIGKILL: as if the host went away). */
+  kill(): Promise<void>;
+}
+
+/** A real redis-server (Debian's) on a free loopback port, no persistence, its files in a temp dir. */
+export async function startRedis(): Promise<RedisProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "billing-mcp-redis-"));
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+      if (/Ready to accept connections/.test(output)) resolve();
+    });
+    child.once("error", reject);
+    void exited.then(() => reject(new Error(`redis-server exited: ${output}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** A load balancer in a few lines: each request goes to the next upstream in turn. */
+export async function startRoundRobin(upstreams: () => string[], port = 0): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer: createHttpServer, request } = await import("node:http");
+  let next = 0;
+  const server = createHttpServer((req, res) => {
+    const list = upstreams();
+    const target = new URL(req.url ?? "/", list[next++ % list.length]);
+    const upstream = request(target, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

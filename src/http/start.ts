@@ -2,12 +2,14 @@
 // (a non-loopback bind or writes without an authorization server), discovers the issuer, and
 // serves until SIGTERM/SIGINT, then lets the calls in flight finish.
 import { loadConfig } from "../core/config.js";
+import { registerSecret } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ToolDefinition } from "../mcp/tool-definition.js";
 import { UsageError } from "../mcp/tool-selection.js";
 import { discoverIssuer, jwtVerifier } from "./oauth.js";
 import { httpHandler, isLoopbackHost, listenHttp } from "./serve-http.js";
 import type { HttpAuth, RunningHttp } from "./serve-http.js";
+import type { RedisWriteState } from "../state/redis-write-state.js";
 
 export const DEFAULT_HTTP_HOST = "127.0.0.1";
 export const DEFAULT_HTTP_PORT = 8787;
@@ -67,10 +69,22 @@ export function httpSettings(cl: Pick<HttpCommand, "host" | "port" | "allowWrite
     port,
     issuer,
     publicUrl,
-    redisUrl: nonEmpty(env.BILLING_MCP_REDIS_URL),
+    redisUrl: redisUrl(nonEmpty(env.BILLING_MCP_REDIS_URL)),
     allowedHosts: list(env.BILLING_MCP_ALLOWED_HOSTS),
     allowedOrigins: list(env.BILLING_MCP_ALLOWED_ORIGINS),
   };
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError("BILLING_MCP_REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://redis.internal:6379");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new UsageError("BILLING_MCP_REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://redis.internal:6379");
+  return raw;
 }
 
 /** Serves HTTP mode; resolves once listening (the process then runs until a signal). */
@@ -81,9 +95,17 @@ export async function serveHttp(cl: HttpCommand, env: Env, logger: Logger): Prom
     const metadata = await discoverIssuer(settings.issuer);
     auth = { metadata, verifier: jwtVerifier(metadata, settings.publicUrl.href), publicUrl: settings.publicUrl };
   }
-  const { createBillingServer, DRAIN_GRACE_MS } = await import("../mcp/server.js");
+  const { auditTarget, createBillingServer, DRAIN_GRACE_MS } = await import("../mcp/server.js");
   const config = loadConfig(env);
-  const billing = createBillingServer({ config, logger, tools: cl.tools, allowWrites: cl.allowWrites, writeStubs: cl.writeStubs });
+  let shared: RedisWriteState | undefined;
+  if (settings.redisUrl) {
+    // A password in the URL is a secret: never in a log line or an error.
+    registerSecret(decodeURIComponent(new URL(settings.redisUrl).password) || undefined);
+    const { RedisWriteState } = await import("../state/redis-write-state.js");
+    shared = new RedisWriteState(settings.redisUrl, auditTarget(config), config.confirmTtlMs, () => config.clock().getTime(), logger);
+    await shared.start();
+  }
+  const billing = createBillingServer({ config, logger, tools: cl.tools, allowWrites: cl.allowWrites, writeStubs: cl.writeStubs, writeState: shared && (() => shared) });
   const writeTools = new Set(cl.tools.filter((t) => t.access === "write").map((t) => t.name));
   const handler = httpHandler({
     billing,
@@ -93,11 +115,12 @@ export async function serveHttp(cl: HttpCommand, env: Env, logger: Logger): Prom
     auth,
     allowedHosts: settings.allowedHosts,
     allowedOrigins: settings.allowedOrigins,
-    health: async () => ({ state: "in-process" }),
+    health: () => billing.writeState.health(),
   });
   const running = await listenHttp(handler, settings.host, settings.port, { logger });
   logger.log("info", `serving MCP over Streamable HTTP at ${running.url}/mcp${auth ? `; tokens from ${settings.issuer} for ${settings.publicUrl?.href}` : " (loopback only, no authorization server: read tools only)"}`);
-  logger.log("info", "one replica: confirmation tokens, the duplicate rule and the daily cap live in this process (set BILLING_MCP_REDIS_URL to share them between replicas)");
+  if (shared) logger.log("info", `replica mode: confirmation tokens, the duplicate rule, the daily cap and unanswered attempts are shared in Redis (${new URL(settings.redisUrl ?? "").host}); this replica's audit log is ${config.auditLogPath}`);
+  else logger.log("info", "one replica: confirmation tokens, the duplicate rule and the daily cap live in this process (set BILLING_MCP_REDIS_URL to share them between replicas)");
   for (const charge of billing.unresolvedCharges) {
     logger.log("warning", `unresolved charge: ${charge}; an earlier process stopped before Viam answered. Check viam_get_invoices_summary before charging that organization again.`);
   }

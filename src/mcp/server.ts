@@ -10,6 +10,8 @@ import { allTools } from "../../tools/index.js";
 import { AuditLog } from "../writes/audit-log.js";
 import type { Config } from "../core/config.js";
 import { ChargeLedger, describeCharges } from "../writes/charge-ledger.js";
+import { InProcessWriteState } from "../writes/write-state.js";
+import type { WriteState } from "../writes/write-state.js";
 import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "../writes/confirmation-gate.js";
 import { redact, ToolError } from "../core/errors.js";
 import { timeoutField } from "./fields.js";
@@ -40,6 +42,8 @@ export interface BillingServerOptions {
    * selects the tools, so that exactly those are listed.
    */
   writeStubs?: boolean;
+  /** Where tokens and recent charges are kept (default: this process, from the audit log's tail). */
+  writeState?: (ledger: ChargeLedger) => WriteState;
 }
 
 /** What one connection (stdio) or one HTTP request is allowed and who makes it. */
@@ -55,6 +59,8 @@ export interface ConnectionOptions {
 export interface BillingServer {
   /** A new McpServer over this state, for one connection (closing it leaves the state open). */
   createServer(options?: ConnectionOptions): McpServer;
+  /** Where this server keeps confirmation tokens and recent charges. */
+  writeState: WriteState;
   /** Earlier charge attempts that got no answer (also in the instructions). */
   unresolvedCharges: string[];
   viam: ViamConnection;
@@ -155,7 +161,7 @@ function disabledWriteMessage(name: string): string {
 }
 
 /** Which Viam the audit log's lines are about: "sandbox", or the Viam host. */
-const auditTarget = (config: Config) => (config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
+export const auditTarget = (config: Config) => (config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
 
 /** Charges of the last 24 hours, from the audit log: what the duplicate rule, the daily cap and restarts go by. */
 export function chargeLedgerOf(config: Config): ChargeLedger {
@@ -170,7 +176,7 @@ export function chargeLedgerOf(config: Config): ChargeLedger {
 /** Earlier charge attempts that got no answer, one description each (for instructions and the CLI). */
 export const unresolvedCharges = (ledger: ChargeLedger): string[] => ledger.unresolvedFromEarlier().map((c) => describeCharges([c]));
 
-export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false, writeStubs = true }: BillingServerOptions): BillingServer {
+export function createBillingServer({ config, logger: stderr, tools = allTools, allowWrites = false, writeStubs = true, writeState }: BillingServerOptions): BillingServer {
   const ledger = chargeLedgerOf(config);
   const unresolved = unresolvedCharges(ledger);
   // Log messages go to stderr and to each connected client that asked for them (logging/setLevel).
@@ -181,7 +187,8 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const calls = new InFlightCalls();
   const latitude = new LatitudeClient(config, logger);
   const audit = new AuditLog(config.auditLogPath, auditTarget(config), config.clock);
-  const gate = new ConfirmationGate({ audit, clock: config.clock, ledger, maxChargeUsd: config.maxChargeUsd, maxDailyChargeUsd: config.maxDailyChargeUsd, ttlMs: config.confirmTtlMs, logger });
+  const state = writeState?.(ledger) ?? new InProcessWriteState(ledger, config.confirmTtlMs, () => config.clock().getTime());
+  const gate = new ConfirmationGate({ audit, clock: config.clock, state, maxChargeUsd: config.maxChargeUsd, maxDailyChargeUsd: config.maxDailyChargeUsd, ttlMs: config.confirmTtlMs, logger });
   for (const tool of tools) assertConsistent(tool);
   const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
@@ -278,6 +285,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
 
   return {
     unresolvedCharges: unresolved,
+    writeState: state,
     createServer(connection: ConnectionOptions = {}) {
       const writes = allowWrites && connection.writes !== false;
       const server = new McpServer(
@@ -303,7 +311,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
     drain: () => calls.drain(),
     close: async () => {
       orgs.close();
-      await Promise.all([viam.close(), latitude.close()]);
+      await Promise.all([viam.close(), latitude.close(), state.close()]);
     },
   };
 }

@@ -115,18 +115,27 @@ export class ChargeLedger {
   }
 
   /** Why the rules refuse `identity` now, or undefined. */
-  problems(identity: ChargeIdentity, rules: { allowDuplicate: boolean; maxDailyCents: number }): string | undefined {
-    const recent = this.recent(identity.orgId);
-    const duplicates = recent.filter((c) => sameCharge(c, identity));
-    if (duplicates.length && !rules.allowDuplicate) {
-      return `${describeCharges(duplicates)} ${duplicates.length === 1 ? "is" : "are"} the same charge (tool, organization, amount and description) within 24 hours; pass allow_duplicate: true only if the user confirms they want it charged again.`;
-    }
-    const day = recent.reduce((sum, c) => sum + c.cents, 0);
-    if (day + identity.cents > rules.maxDailyCents) {
-      return `org ${identity.orgId} has ${usdCents(day)} charged or possibly charged in the last 24 hours; ${usdCents(identity.cents)} more would exceed the daily limit of ${usdCents(rules.maxDailyCents)} per organization (BILLING_MCP_MAX_DAILY_CHARGE).`;
-    }
-    return undefined;
+  problems(identity: ChargeIdentity, rules: ChargeRules): string | undefined {
+    return chargeProblem(this.recent(identity.orgId), identity, rules);
   }
+}
+
+export interface ChargeRules {
+  allowDuplicate: boolean;
+  maxDailyCents: number;
+}
+
+/** Why the rules refuse `identity` given the org's `recent` charges (last 24 hours), or undefined: the one wording, wherever charges are kept. */
+export function chargeProblem(recent: readonly LedgerCharge[], identity: ChargeIdentity, rules: ChargeRules): string | undefined {
+  const duplicates = recent.filter((c) => sameCharge(c, identity));
+  if (duplicates.length && !rules.allowDuplicate) {
+    return `${describeCharges(duplicates)} ${duplicates.length === 1 ? "is" : "are"} the same charge (tool, organization, amount and description) within 24 hours; pass allow_duplicate: true only if the user confirms they want it charged again.`;
+  }
+  const day = recent.reduce((sum, c) => sum + c.cents, 0);
+  if (day + identity.cents > rules.maxDailyCents) {
+    return `org ${identity.orgId} has ${usdCents(day)} charged or possibly charged in the last 24 hours; ${usdCents(identity.cents)} more would exceed the daily limit of ${usdCents(rules.maxDailyCents)} per organization (BILLING_MCP_MAX_DAILY_CHARGE).`;
+  }
+  return undefined;
 }
 
 const usdCents = (cents: number) => `${(cents / 100).toFixed(2)} USD`;

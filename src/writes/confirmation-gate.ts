@@ -10,7 +10,8 @@ import { z } from "zod";
 import type { AuditEntry, AuditLog } from "./audit-log.js";
 import { canonicalJson } from "../core/canonical-json.js";
 import { describeCharges, sameCharge } from "./charge-ledger.js";
-import type { ChargeIdentity, ChargeLedger } from "./charge-ledger.js";
+import type { ChargeIdentity } from "./charge-ledger.js";
+import type { WriteState } from "./write-state.js";
 import type { Clock } from "../core/clock.js";
 
 import { ToolError } from "../core/errors.js";
@@ -66,13 +67,29 @@ export function tokenFingerprint(token: string): string {
   return "sha256:" + createHash("sha256").update(token).digest("hex").slice(0, 12);
 }
 
-interface Issued {
+export interface Issued {
   tool: string;
   args: string;
   /** The token subject the preview was shown to (HTTP with OAuth); only that subject may confirm it. */
   subject: string | undefined;
   expiresAt: number;
   used: boolean;
+}
+
+export type Claim = { ok: true } | { ok: false; reason: string };
+
+/** Whether `entry` (as issued, before this claim) may be spent by this call; the one wording of every refusal, wherever tokens are kept. */
+export function checkClaim(entry: Issued | undefined, tool: string, args: string, subject: string | undefined, now: number): Claim {
+  if (!entry) return { ok: false, reason: "this confirmation_token was not issued by this server process (tokens do not survive a restart)." };
+  // Checked first and without spending it: someone else's token stays usable by its owner.
+  if (entry.subject !== subject) return { ok: false, reason: "this confirmation_token was issued to another user; only the person who saw the preview can confirm it." };
+  if (entry.used) return { ok: false, reason: "this confirmation_token was already used; each token works once." };
+  if (now > entry.expiresAt) return { ok: false, reason: `this confirmation_token expired at ${new Date(entry.expiresAt).toISOString()}.` };
+  if (entry.tool !== tool) return { ok: false, reason: `this confirmation_token was issued for ${entry.tool}, not ${tool}.` };
+  if (entry.args !== args) {
+    return { ok: false, reason: "this confirmation_token was issued for different arguments; a token confirms exactly the call that was previewed." };
+  }
+  return { ok: true };
 }
 
 // Spent and expired tokens are kept one more TTL so a late replay gets a precise reason.
@@ -100,19 +117,11 @@ export class ConfirmationTokens {
   }
 
   /** Synchronous on purpose: check and spend happen with no await between them, so concurrent duplicates cannot both pass. */
-  claim(token: string, tool: string, args: string, subject?: string): { ok: true } | { ok: false; reason: string } {
+  claim(token: string, tool: string, args: string, subject?: string): Claim {
     const entry = this.issued.get(token);
-    if (!entry) return { ok: false, reason: "this confirmation_token was not issued by this server process (tokens do not survive a restart)." };
-    // Checked first and without spending it: someone else's token stays usable by its owner.
-    if (entry.subject !== subject) return { ok: false, reason: "this confirmation_token was issued to another user; only the person who saw the preview can confirm it." };
-    if (entry.used) return { ok: false, reason: "this confirmation_token was already used; each token works once." };
-    if (this.now() > entry.expiresAt) return { ok: false, reason: `this confirmation_token expired at ${new Date(entry.expiresAt).toISOString()}.` };
-    if (entry.tool !== tool) return { ok: false, reason: `this confirmation_token was issued for ${entry.tool}, not ${tool}.` };
-    if (entry.args !== args) {
-      return { ok: false, reason: "this confirmation_token was issued for different arguments; a token confirms exactly the call that was previewed." };
-    }
-    entry.used = true;
-    return { ok: true };
+    const claim = checkClaim(entry, tool, args, subject, this.now());
+    if (claim.ok && entry) entry.used = true;
+    return claim;
   }
 
   private prune(): void {
@@ -157,8 +166,8 @@ const UNCERTAIN = new Set<Code | undefined>([undefined, Code.DeadlineExceeded, C
 export interface GateOptions {
   audit: AuditLog;
   clock: Clock;
-  /** Charges made or attempted recently (the duplicate rule and the daily cap). */
-  ledger: ChargeLedger;
+  /** Confirmation tokens and the charges made or attempted recently (the duplicate rule and the daily cap): in this process, or shared by replicas. */
+  state: WriteState;
   maxChargeUsd: number;
   maxDailyChargeUsd: number;
   ttlMs: number;
@@ -166,11 +175,7 @@ export interface GateOptions {
 }
 
 export class ConfirmationGate {
-  private readonly tokens: ConfirmationTokens;
-
-  constructor(private readonly options: GateOptions) {
-    this.tokens = new ConfirmationTokens(options.ttlMs, () => options.clock().getTime());
-  }
+  constructor(private readonly options: GateOptions) {}
 
   /** Runs one call of a write tool; a refusal is a ToolError, audited first. `ask` is set when the client can be asked directly. */
   async handle(tool: WriteToolDefinition, args: Record<string, unknown>, ctx: ToolContext, ask?: AskHuman): Promise<ToolResult<WriteOutput>> {
@@ -192,9 +197,9 @@ export class ConfirmationGate {
     const identity = chargeIdentity(tool.name, preview);
     const rules = { allowDuplicate: args.allow_duplicate === true, maxDailyCents: Math.round(this.options.maxDailyChargeUsd * 100) };
     // The daily cap holds at preview already; a duplicate only needs allow_duplicate to go ahead.
-    const capProblem = identity && this.options.ledger.problems(identity, { ...rules, allowDuplicate: true });
+    const capProblem = identity && (await this.options.state.problems(identity, { ...rules, allowDuplicate: true }));
     if (capProblem) await refuse(capProblem);
-    const warnings = identity ? this.warnings(identity) : [];
+    const warnings = identity ? await this.warnings(identity) : [];
     // Only before asking: a confirmation acts on what the person saw.
     const asking = ask !== undefined || confirm !== true;
     let checks: string[] = [];
@@ -208,7 +213,7 @@ export class ConfirmationGate {
     }
 
     if (ask) {
-      const duplicate = identity && this.options.ledger.problems(identity, rules);
+      const duplicate = identity && (await this.options.state.problems(identity, rules));
       if (duplicate) await refuse(duplicate);
       await this.options.audit.append({ ...entry, outcome: "previewed", via: "elicitation" });
       let answer: HumanAnswer;
@@ -228,15 +233,15 @@ export class ConfirmationGate {
     }
 
     if (confirm !== true) {
-      const issued = this.tokens.issue(tool.name, canonicalJson(bound), ctx.principal?.subject);
+      const issued = await this.options.state.issueToken(tool.name, canonicalJson(bound), ctx.principal?.subject);
       const expires_at = new Date(issued.expiresAt).toISOString();
       try {
         await this.options.audit.append({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
       } catch (err) {
-        this.tokens.revoke(issued.token);
+        await this.options.state.revokeToken(issued.token).catch(() => undefined);
         throw err;
       }
-      const duplicate = identity !== undefined && this.options.ledger.problems(identity, { ...rules, allowDuplicate: false }) !== undefined;
+      const duplicate = identity !== undefined && (await this.options.state.problems(identity, { ...rules, allowDuplicate: false })) !== undefined;
       return {
         structured: { status: "preview", summary: preview.summary, details: preview.details, confirmation_token: issued.token, expires_at, checks, warnings },
         text: [
@@ -251,15 +256,15 @@ export class ConfirmationGate {
     if (typeof token !== "string") {
       return refuse(`confirm: true needs the confirmation_token from a preview: call ${tool.name} without confirm first, show the preview to the user, then confirm.`);
     }
-    const claim = this.tokens.claim(token, tool.name, canonicalJson(bound), ctx.principal?.subject);
+    const claim = await this.options.state.claimToken(token, tool.name, canonicalJson(bound), ctx.principal?.subject);
     const confirmation = tokenFingerprint(token);
     if (!claim.ok) return refuse(`${claim.reason} Call ${tool.name} without confirm to get a new preview.`, { via: "token", confirmation });
     return this.execute(tool, bound, preview, ctx, { via: "token", confirmation }, identity, rules);
   }
 
   /** What a person must know before this charge: the same charge, or unanswered attempts to the org, in the last 24 hours. */
-  private warnings(identity: ChargeIdentity): string[] {
-    const recent = this.options.ledger.recent(identity.orgId);
+  private async warnings(identity: ChargeIdentity): Promise<string[]> {
+    const recent = await this.options.state.recent(identity.orgId);
     const duplicates = recent.filter((c) => sameCharge(c, identity));
     const unresolved = recent.filter((c) => c.state === "unresolved" && !duplicates.includes(c));
     return [
@@ -278,8 +283,8 @@ export class ConfirmationGate {
     rules: { allowDuplicate: boolean; maxDailyCents: number },
   ): Promise<ToolResult<WriteOutput>> {
     const entry = { tool: tool.name, arguments: bound, ...who(ctx), ...how };
-    // Checked and counted with no await in between: concurrent confirmations cannot both pass.
-    const reservation = identity && this.options.ledger.reserve(identity, rules);
+    // Checked and counted in one atomic step of the state: concurrent confirmations cannot both pass.
+    const reservation = identity && (await this.options.state.reserve(identity, rules));
     if (reservation && "refused" in reservation) {
       await this.options.audit.append({ ...entry, outcome: "refused", reason: reservation.refused }).catch((err: unknown) => this.warn(err));
       throw new ToolError(`Refused: ${reservation.refused} Nothing was sent to Viam.`);
@@ -287,7 +292,7 @@ export class ConfirmationGate {
     try {
       await this.options.audit.append({ ...entry, outcome: "attempt" });
     } catch (err) {
-      reservation?.cancel();
+      await reservation?.cancel().catch((cancelErr: unknown) => this.warn(cancelErr));
       throw err;
     }
     let done: ToolResult<Record<string, unknown>>;
@@ -297,7 +302,7 @@ export class ConfirmationGate {
     } catch (err) {
       const code = err instanceof ToolError ? err.code : undefined;
       const uncertain = UNCERTAIN.has(code);
-      reservation?.failed(uncertain);
+      await reservation?.failed(uncertain).catch((settleErr: unknown) => this.warn(settleErr));
       const error = err instanceof Error ? err.message : String(err);
       const auditProblem = await this.options.audit.append({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
       if (!uncertain) {
@@ -307,7 +312,8 @@ export class ConfirmationGate {
       throw new ToolError(`${error} It may still have taken effect: check (e.g. viam_get_invoices_summary) before trying again.${auditProblem}`, code);
     }
     const invoiceId = typeof done.structured.invoice_id === "string" ? done.structured.invoice_id : undefined;
-    reservation?.executed(invoiceId);
+    // If this cannot be recorded the charge stays counted as unresolved: the safe side.
+    await reservation?.executed(invoiceId).catch((err: unknown) => this.warn(err));
     const auditProblem = await this.options.audit.append({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
     return {
       structured: { status: "executed", summary: preview.summary, details: preview.details, result: done.structured },

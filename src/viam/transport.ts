@@ -13,7 +13,11 @@
 import type { Message, MethodInfo, ServiceType } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
+import { PACKAGE_VERSION } from "../core/version.js";
 import { streamBorrowingMessages } from "./grpc-web-lean-stream.js";
+
+/** Viam's client header, as the SDK sends it (`typescript;v0.61.1;…`) on calls it makes; ours say who they are. */
+const VIAM_CLIENT = `billing-mcp;v${PACKAGE_VERSION}`;
 
 /** What the SDK passes its transport factory. `credentials` is fetch's cookie mode: nothing to do in Node. */
 export interface SdkTransportOptions {
@@ -41,15 +45,15 @@ export function installViamTransport(): void {
  * BORROWED (valid only until the next one is requested, see streamBorrowingMessages), which
  * its one consumer, ViamConnection.streamInvoicePdf, honours; everything else through
  * connect-node. With `accessToken`, every call carries `authorization: Bearer <token>`
- * (ViamConnection's own calls; the SDK's transports add it themselves).
+ * (ViamConnection's own calls; the SDK's transports add it, and their viam_client, themselves).
  */
 export function createViamTransport(options: SdkTransportOptions & { accessToken?: string }): Transport {
   const standard = createGrpcWebTransport({ baseUrl: options.baseUrl, httpVersion: "1.1" });
   const { accessToken } = options;
-  const authorized = (header: HeadersInit | undefined): HeadersInit | undefined => {
-    if (accessToken === undefined) return header;
+  const authorized = (header: HeadersInit | undefined): Headers => {
     const headers = new Headers(header);
-    headers.set("authorization", `Bearer ${accessToken}`);
+    if (!headers.has("viam_client")) headers.set("viam_client", VIAM_CLIENT);
+    if (accessToken !== undefined) headers.set("authorization", `Bearer ${accessToken}`);
     return headers;
   };
   return {

@@ -12,6 +12,7 @@ import { createViamClient } from "@viamrobotics/sdk";
 import { getEncoding } from "js-tiktoken";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { GetCurrentMonthUsageResponse } from "../src/viam/proto.js";
+import { measureHttpThroughput } from "./http.js";
 import { StdioMcpClient, textOf } from "./mcp-client.js";
 import type { ToolCallResult } from "./mcp-client.js";
 
@@ -375,6 +376,8 @@ async function main(): Promise<void> {
     await measureCalls(sandbox);
     await measurePdf(sandbox.info);
     measureListing(listing);
+    // HTTP mode's rows (issue 19): informational, not one of the targets above.
+    await measureHttpThroughput({ serverEntry: SERVER_ENTRY, env: () => serverEnv(sandbox.info), orgId: ORG.acme, calls: QUICK ? 100 : 2000, write: (line) => process.stdout.write(line) });
   } finally {
     await sandbox.stop();
   }

@@ -187,17 +187,24 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   for (const tool of tools) assertConsistent(tool);
   const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
+  // Built once per tool, not per McpServer: HTTP mode builds a server for every request.
+  const buildListing = (tool: ToolDefinition, write: boolean) => ({
+    title: tool.title,
+    description: tool.description,
+    inputSchema: compactInputSchema(toolInputSchema(tool)),
+    outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
+    annotations: listedAnnotations(tool),
+  });
+  const listings = new Map<string, ReturnType<typeof buildListing>>();
+  function listing(tool: ToolDefinition, write: boolean) {
+    const entry = listings.get(tool.name) ?? buildListing(tool, write);
+    listings.set(tool.name, entry);
+    return entry;
+  }
+
   function registerTool(server: McpServer, tool: ToolDefinition, connection: ConnectionOptions): void {
     const write = tool.access === "write";
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: compactInputSchema(toolInputSchema(tool)),
-        outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
-        annotations: listedAnnotations(tool),
-      },
+    server.registerTool(tool.name, listing(tool, write),
       async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> => {
         if (calls.draining) {
           return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };

@@ -22,7 +22,8 @@ export const CLIENTS = {
   /** Its tokens live one second, to test expiry. */
   brief: "brief-agent",
 } as const;
-const SECRET = "test-secret-not-a-real-one";
+export const CLIENT_SECRET = "test-secret-not-a-real-one";
+const SECRET = CLIENT_SECRET;
 
 export async function freePort(): Promise<number> {
   const server = createServer();

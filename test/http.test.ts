@@ -10,7 +10,8 @@ import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveEnv, runCli, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
-import { CLIENTS, connectHttp, freePort, INITIALIZE, postMcp, startAuthServer, startHttpServer } from "./http-harness.js";
+import { Client, ClientCredentialsProvider, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { CLIENT_SECRET, CLIENTS, connectHttp, freePort, INITIALIZE, postMcp, startAuthServer, startHttpServer } from "./http-harness.js";
 import type { AuthServer, HttpServerProcess } from "./http-harness.js";
 
 const WRITE_TOOLS = ["viam_send_payment_required_email", "viam_update_organization_billing_tier", "viam_update_location_billing_organization", "viam_charge_organization", "viam_create_invoice_and_charge_immediately"];
@@ -186,6 +187,19 @@ describe("serve --http with OAuth", () => {
     }
     const ok = await postMcp(server.mcpUrl, INITIALIZE, { authorization: `Bearer ${full}` });
     expect(ok.status).toBe(200);
+  });
+
+  it("an SDK client with only client credentials finds the authorization server from the 401 (RFC 9728) and gets in", async () => {
+    const authProvider = new ClientCredentialsProvider({ clientId: CLIENTS.bob, clientSecret: CLIENT_SECRET, scope: "billing:read", expectedIssuer: auth.issuer });
+    const client = new Client({ name: "discovering-client", version: "0.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl), { authProvider }));
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain("viam_get_invoices_summary");
+      expect(names).not.toContain("viam_charge_organization");
+    } finally {
+      await client.close();
+    }
   });
 
   it("403 insufficient_scope for a token without billing:read", async () => {

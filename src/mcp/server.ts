@@ -262,7 +262,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   }
 
   /** With writes off, a write tool is listed without arguments and a call to it is refused with how to enable it. */
-  function registerStub(server: McpServer, tool: ToolDefinition): void {
+  function registerStub(server: McpServer, tool: ToolDefinition, principal: Principal | undefined): void {
     server.registerTool(
       tool.name,
       {
@@ -279,7 +279,8 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
         const issue = parsed.success ? undefined : parsed.error.issues[0];
         const reason = issue ? `writes are disabled (and the arguments are invalid: ${issue.path.join(".") || "arguments"} ${issue.message})` : "writes are disabled";
         // Best effort: the refusal stands whether or not it can be recorded.
-        void audit.append({ tool: tool.name, arguments: rest, outcome: "refused", reason }).catch(() => undefined);
+        const who = principal ? { subject: principal.subject, client_id: principal.clientId } : {};
+        void audit.append({ tool: tool.name, arguments: rest, outcome: "refused", reason, ...who }).catch(() => undefined);
         return { isError: true, content: [{ type: "text", text: `${writesDisabled(tool.name)}.` }] };
       },
     );
@@ -298,7 +299,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       clientSinks.add(sink);
       server.server.onclose = () => clientSinks.delete(sink);
       for (const tool of tools) if (tool.access === "read" || writes) registerTool(server, tool, connection);
-      if (connection.writes !== false) for (const tool of stubs) registerStub(server, tool);
+      if (connection.writes !== false) for (const tool of stubs) registerStub(server, tool, connection.principal);
       // The resources are the PDF tool's other face (and point to it when too large): served with it.
       if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
       registerPrompts(server, config, new Set(tools.map((t) => t.name)));

@@ -173,8 +173,10 @@ export class ConfirmationGate {
     const { confirm, confirmation_token: token } = args;
     const bound = Object.fromEntries(Object.entries(args).filter(([key]) => !(GATE_FIELDS as readonly string[]).includes(key)));
     const entry = { tool: tool.name, arguments: bound };
+    // Each line is bounded by the call's timeout, as each of its RPCs is: a stalled log fails the call.
+    const audit = (line: AuditEntry) => this.options.audit.append(line, ctx.timeoutMs);
     const refuse = async (reason: string, extra: Partial<AuditEntry> = {}): Promise<never> => {
-      await this.options.audit.append({ ...entry, ...extra, outcome: "refused", reason }).catch((err: unknown) => this.warn(err));
+      await audit({ ...entry, ...extra, outcome: "refused", reason }).catch((err: unknown) => this.warn(err));
       throw new ToolError(`Refused: ${reason} Nothing was sent to Viam.`);
     };
 
@@ -206,7 +208,7 @@ export class ConfirmationGate {
     if (ask) {
       const duplicate = identity && this.options.ledger.problems(identity, rules);
       if (duplicate) await refuse(duplicate);
-      await this.options.audit.append({ ...entry, outcome: "previewed", via: "elicitation" });
+      await audit({ ...entry, outcome: "previewed", via: "elicitation" });
       let answer: HumanAnswer;
       try {
         answer = await ask(elicitationMessage(tool, preview, ctx.viam.isSandbox, [...checks, ...warnings]), this.options.ttlMs);
@@ -214,7 +216,7 @@ export class ConfirmationGate {
         return refuse(`the user could not be asked to confirm (${err instanceof Error ? err.message : String(err)}).`, { via: "elicitation" });
       }
       if (answer !== "accepted") {
-        await this.options.audit.append({ ...entry, outcome: "declined", via: "elicitation", reason: `${answer} by the user` });
+        await audit({ ...entry, outcome: "declined", via: "elicitation", reason: `${answer} by the user` });
         return {
           structured: { status: "declined", summary: preview.summary, details: preview.details },
           text: `The user ${answer} it: nothing was done. Would have: ${preview.summary}`,
@@ -227,7 +229,7 @@ export class ConfirmationGate {
       const issued = this.tokens.issue(tool.name, canonicalJson(bound));
       const expires_at = new Date(issued.expiresAt).toISOString();
       try {
-        await this.options.audit.append({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
+        await audit({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
       } catch (err) {
         this.tokens.revoke(issued.token);
         throw err;
@@ -274,14 +276,15 @@ export class ConfirmationGate {
     rules: { allowDuplicate: boolean; maxDailyCents: number },
   ): Promise<ToolResult<WriteOutput>> {
     const entry = { tool: tool.name, arguments: bound, ...how };
+    const audit = (line: AuditEntry) => this.options.audit.append(line, ctx.timeoutMs);
     // Checked and counted with no await in between: concurrent confirmations cannot both pass.
     const reservation = identity && this.options.ledger.reserve(identity, rules);
     if (reservation && "refused" in reservation) {
-      await this.options.audit.append({ ...entry, outcome: "refused", reason: reservation.refused }).catch((err: unknown) => this.warn(err));
+      await audit({ ...entry, outcome: "refused", reason: reservation.refused }).catch((err: unknown) => this.warn(err));
       throw new ToolError(`Refused: ${reservation.refused} Nothing was sent to Viam.`);
     }
     try {
-      await this.options.audit.append({ ...entry, outcome: "attempt" });
+      await audit({ ...entry, outcome: "attempt" });
     } catch (err) {
       reservation?.cancel();
       throw err;
@@ -295,7 +298,7 @@ export class ConfirmationGate {
       const uncertain = UNCERTAIN.has(code);
       reservation?.failed(uncertain);
       const error = err instanceof Error ? err.message : String(err);
-      const auditProblem = await this.options.audit.append({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
+      const auditProblem = await audit({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
       if (!uncertain) {
         if (!auditProblem) throw err;
         throw new ToolError(`${error}${auditProblem}`, code);
@@ -304,7 +307,7 @@ export class ConfirmationGate {
     }
     const invoiceId = typeof done.structured.invoice_id === "string" ? done.structured.invoice_id : undefined;
     reservation?.executed(invoiceId);
-    const auditProblem = await this.options.audit.append({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
+    const auditProblem = await audit({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
     return {
       structured: { status: "executed", summary: preview.summary, details: preview.details, result: done.structured },
       text: `Done: ${done.text}${auditProblem}`,

@@ -8,6 +8,7 @@ import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server
 import { z } from "zod";
 import { allTools } from "../../tools/index.js";
 import { AuditLog } from "../writes/audit-log.js";
+import { removeStalePartials } from "../viam/invoice-download.js";
 import type { Config } from "../core/config.js";
 import { ChargeLedger, describeCharges } from "../writes/charge-ledger.js";
 import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "../writes/confirmation-gate.js";
@@ -173,6 +174,13 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const audit = new AuditLog(config.auditLogPath, auditTarget(config), config.clock);
   const gate = new ConfirmationGate({ audit, clock: config.clock, ledger, maxChargeUsd: config.maxChargeUsd, maxDailyChargeUsd: config.maxDailyChargeUsd, ttlMs: config.confirmTtlMs, logger });
   for (const tool of tools) assertConsistent(tool);
+  // A server killed mid-download left its temporary file beside the destination.
+  if (tools.some((t) => t.name === "viam_get_invoice_pdf")) {
+    void removeStalePartials(config.downloadDir).then(
+      (removed) => removed.length && logger.log("info", `removed ${removed.length} unfinished download${removed.length === 1 ? "" : "s"} a stopped server left: ${removed.join(", ")}`),
+      () => undefined,
+    );
+  }
   const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
   function registerTool(server: McpServer, tool: ToolDefinition): void {

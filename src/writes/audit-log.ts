@@ -97,11 +97,6 @@ export class AuditLog {
     return text + "\n";
   }
 
-  /** Whether an append is stalled, and since when (for messages and tests). */
-  get stalledSince(): Date | undefined {
-    return this.stall?.since;
-  }
-
   /**
    * Appends and fsyncs one whole line within `timeoutMs`; a ToolError when the log cannot be
    * written in time (it then holds whole lines only). A line still pending at its deadline

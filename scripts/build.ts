@@ -1,4 +1,6 @@
-// Second build step, after tsc: bundles the server into dist/src/cli.js with esbuild.
+// Second build step, after tsc: bundles the server into dist/src/cli.js with esbuild. The
+// bundle inlines every runtime dependency, so they are devDependencies and the package ships
+// only dist/src/cli.js and its chunks (package.json "files"; test/package.test.ts checks both).
 // Code-splitting keeps what only some commands need (the in-process client of `call` and
 // `tools`, @viamrobotics/sdk, the sandbox) in chunks that load only when first needed.
 import { rm } from "node:fs/promises";

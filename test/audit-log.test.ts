@@ -1,5 +1,5 @@
 // The audit log on a file system that fills up: a small tmpfs mounted by the test (root
-// only), the built server over stdio, the Viam sandbox as the upstream. The log must hold
+// only), the server in-process from source, the Viam sandbox as the upstream. The log must hold
 // whole lines, refuse before the RPC, and never say "nothing was sent" after it.
 import { execFileSync } from "node:child_process";
 import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
+import { call, liveEnv, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
+import { startInProcess } from "./in-process.js";
 
 const PAGE = 4096;
 
@@ -64,7 +65,7 @@ describe.skipIf("skip" in mounted)("a full file system", () => {
   it("an attempt line written only in part refuses before the RPC, and the log keeps whole lines", async () => {
     const dir = mkdtempSync(join(root, "short-"));
     const audit = join(dir, "audit.jsonl");
-    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"]);
+    const server = await startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"]);
     try {
       const preview = await call(server.client, "viam_charge_organization", CHARGE);
       expect(structured(preview).status).toBe("preview");
@@ -92,7 +93,7 @@ describe.skipIf("skip" in mounted)("a full file system", () => {
   it("a log that fills up while the RPC is out: the answer and stderr say it was sent, never that nothing was", async () => {
     const dir = mkdtempSync(join(root, "after-"));
     const audit = join(dir, "audit.jsonl");
-    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"]);
+    const server = await startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"]);
     try {
       const preview = await call(server.client, "viam_charge_organization", CHARGE);
       const before = charges();

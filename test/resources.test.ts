@@ -3,15 +3,16 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "@modelcontextprotocol/client";
 import { expectedInvoicePdf, LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
-import { liveEnv, startServer, useSandboxedServer } from "./harness.js";
-import type { RunningServer } from "./harness.js";
+import { liveEnv } from "./harness.js";
+import { startInProcess, useInProcessServer } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
-const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme }));
+const fx = useInProcessServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme }));
 
 const acme = () => fx.sandbox.state.orgs.get(ORG.acme)!;
 const uriOf = (orgId: string, invoiceId: string) => `viam-invoice://${orgId}/${invoiceId}`;
 
-async function readError(client: RunningServer["client"], uri: string): Promise<ProtocolError> {
+async function readError(client: InProcessServer["client"], uri: string): Promise<ProtocolError> {
   const error = await client.readResource({ uri }).then(
     () => undefined,
     (err: unknown) => err,
@@ -104,8 +105,8 @@ describe("invoice resources: configuration", () => {
   it("BILLING_MCP_RESOURCE_MAX_BYTES sets the cap: a small invoice over it is refused, one under it served", async () => {
     const inv = acme().invoices[0]!;
     const size = expectedInvoicePdf(acme(), inv).byteLength;
-    const small = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size - 1) }));
-    const exact = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size) }));
+    const small = await startInProcess(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size - 1) }));
+    const exact = await startInProcess(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size) }));
     try {
       const over = await small.client.readResource({ uri: uriOf(ORG.acme, inv.id) });
       expect((over.contents[0] as { text: string }).text).toContain(`larger than the resource size cap of ${size - 1} bytes`);
@@ -117,7 +118,7 @@ describe("invoice resources: configuration", () => {
   });
 
   it("without VIAM_ORG_ID a live server lists nothing but still reads any organization's invoice", async () => {
-    const noDefault = await startServer(liveEnv(fx.sandbox));
+    const noDefault = await startInProcess(liveEnv(fx.sandbox));
     try {
       expect((await invoiceResources(noDefault.client)).resources).toEqual([]);
       const inv = fx.sandbox.state.orgs.get(ORG.fieldworks)!.invoices[0]!;
@@ -130,7 +131,7 @@ describe("invoice resources: configuration", () => {
   });
 
   it("the embedded sandbox without VIAM_ORG_ID lists org-acme and says it is sandbox data", async () => {
-    const embedded = await startServer();
+    const embedded = await startInProcess();
     try {
       const { resources } = await invoiceResources(embedded.client);
       expect(resources).toHaveLength(12);
@@ -146,7 +147,7 @@ describe("invoice resources: configuration", () => {
   });
 
   it("a server whose --tools leave out viam_get_invoice_pdf serves no invoice resources", async () => {
-    const limited = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_org_billing_information"]);
+    const limited = await startInProcess(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_org_billing_information"]);
     try {
       expect(limited.client.getServerCapabilities()?.resources).toBeUndefined();
     } finally {

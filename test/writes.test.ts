@@ -1,4 +1,4 @@
-// Write tools end to end: the built server over stdio, a real MCP client, the Viam sandbox as
+// Write tools end to end: the server in-process from source, a real MCP client, the Viam sandbox as
 // the upstream. What reached Viam is read from the sandbox (calls, state), never assumed.
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,8 +7,10 @@ import type { CallToolResult, ElicitResult } from "@modelcontextprotocol/client"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_AUDIT_LINE_BYTES } from "../src/writes/audit-log.js";
 import { testClock } from "./clock.js";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, startViamSandbox, textOf } from "./harness.js";
+import type { ViamSandbox } from "./harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
 const WRITE_TOOLS = [
   "viam_send_payment_required_email",
@@ -71,27 +73,27 @@ function auditLines(path: string): AuditLine[] {
 // ---- calls ----
 const structured = (result: CallToolResult) => result.structuredContent as Record<string, unknown> & { details: Record<string, unknown> };
 const tokenOf = (result: CallToolResult) => structured(result).confirmation_token as string;
-const disabledText = (name: string) => `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
+const disabledText = (name: string) => `"${name}" changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true).`;
 const CHARGE = { org_id_to_charge: "org-acme", subtotal: 100, tax: 8.25, description: "Setup fee" };
 
 async function startWrites(env: Record<string, string> = {}) {
   const audit = tempAuditPath();
-  const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit, ...env }), ["--allow-writes"]);
+  const server = await startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit, ...env }), ["--allow-writes"]);
   return { server, audit };
 }
 
-async function previewAndConfirm(server: RunningServer, tool: string, args: Record<string, unknown>) {
+async function previewAndConfirm(server: InProcessServer, tool: string, args: Record<string, unknown>) {
   const preview = await call(server.client, tool, args);
   expect(preview.isError, textOf(preview)).toBeFalsy();
   return call(server.client, tool, { ...args, confirm: true, confirmation_token: tokenOf(preview) });
 }
 
 describe("writes disabled (default)", () => {
-  let server: RunningServer;
+  let server: InProcessServer;
   let audit: string;
   beforeAll(async () => {
     audit = tempAuditPath();
-    server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }));
+    server = await startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }));
   });
   afterAll(() => server?.close());
 
@@ -101,7 +103,7 @@ describe("writes disabled (default)", () => {
     expect(names).toContain("viam_get_invoices_summary");
     for (const name of WRITE_TOOLS) {
       const stub = tools.find((t) => t.name === name);
-      expect(stub?.description).toBe("Disabled: it changes billing: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true.");
+      expect(stub?.description).toBe("Disabled: it changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true).");
       expect(Object.keys(stub?.inputSchema.properties ?? {})).toEqual([]);
       expect(stub?.outputSchema).toBeUndefined();
       expect(stub?.annotations?.readOnlyHint).toBe(false);
@@ -151,7 +153,7 @@ describe("writes disabled (default)", () => {
   });
 
   it("BILLING_MCP_ALLOW_WRITES=true enables them", async () => {
-    const enabled = await startServer(liveEnv(sandbox, { BILLING_MCP_ALLOW_WRITES: "true", BILLING_MCP_AUDIT_LOG: tempAuditPath() }));
+    const enabled = await startInProcess(liveEnv(sandbox, { BILLING_MCP_ALLOW_WRITES: "true", BILLING_MCP_AUDIT_LOG: tempAuditPath() }));
     try {
       const names = (await enabled.client.listTools()).tools.map((t) => t.name);
       for (const name of WRITE_TOOLS) expect(names).toContain(name);
@@ -162,7 +164,7 @@ describe("writes disabled (default)", () => {
 });
 
 describe("writes enabled", () => {
-  let server: RunningServer;
+  let server: InProcessServer;
   let audit: string;
   beforeAll(async () => {
     ({ server, audit } = await startWrites());
@@ -486,7 +488,7 @@ describe("audit log", () => {
   });
 
   it("defaults to ~/.local/state/billing-mcp/audit.jsonl", async () => {
-    const server = await startServer(liveEnv(sandbox), ["--allow-writes"]);
+    const server = await startInProcess(liveEnv(sandbox), ["--allow-writes"]);
     try {
       await call(server.client, "viam_send_payment_required_email", { customer_org_id: "org-acme", billing_owner_org_id: "org-fleet" });
       expect(auditLines(join(server.home, ".local", "state", "billing-mcp", "audit.jsonl")).map((l) => l.outcome)).toEqual(["previewed"]);
@@ -499,7 +501,7 @@ describe("audit log", () => {
 describe("elicitation", () => {
   async function startAsking(answer: ElicitResult | Error) {
     const audit = tempAuditPath();
-    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"], { elicitation: {} });
+    const server = await startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"], { elicitation: {} });
     const asked: string[] = [];
     server.client.setRequestHandler("elicitation/create", (request) => {
       asked.push(request.params.message);

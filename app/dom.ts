@@ -23,9 +23,16 @@ export function s(tag: string, attrs: Attrs = {}, ...children: Child[]): SVGElem
 /** A figure the browser test compares with structuredContent: `key` names the field. */
 export const fig = (key: string, text: string, attrs: Attrs = {}) => h("span", { "data-figure": key, ...attrs }, text);
 
-export function table(head: string[], rows: { cells: Child[]; bad?: boolean }[], numeric: number[] = []): HTMLElement {
+/** A cell spanning the rest of its row (e.g. why a row failed, in place of its figures). */
+export interface Span {
+  span: Child;
+}
+
+export function table(head: string[], rows: { cells: (Child | Span)[]; bad?: boolean }[], numeric: number[] = []): HTMLElement {
   const th = head.map((t, i) => h("th", { scope: "col", class: numeric.includes(i) ? "num" : undefined }, t));
-  const body = rows.map((r) => h("tr", { class: r.bad ? "bad" : undefined }, ...r.cells.map((c, i) => h("td", { class: numeric.includes(i) ? "num" : undefined }, c))));
+  const td = (c: Child | Span, i: number) =>
+    c !== null && typeof c === "object" && "span" in c ? h("td", { colspan: head.length - i }, c.span) : h("td", { class: numeric.includes(i) ? "num" : undefined, "data-label": head[i] }, c);
+  const body = rows.map((r) => h("tr", { class: r.bad ? "bad" : undefined }, ...r.cells.map(td)));
   return h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ...th)), h("tbody", {}, ...body)));
 }
 

@@ -3,6 +3,7 @@
 import { App, applyDocumentTheme, applyHostFonts, applyHostStyleVariables } from "@modelcontextprotocol/ext-apps";
 import type { McpUiHostContext } from "@modelcontextprotocol/ext-apps";
 import type { CallToolResult } from "@modelcontextprotocol/client";
+import { setChartWidth } from "./charts.js";
 import { h } from "./dom.js";
 import { invoicesView, overviewView, usageView } from "./views.js";
 import type { Invoices, Overview, Usage } from "./views.js";
@@ -29,7 +30,11 @@ function message(text: string): void {
   show(h("p", { class: "muted" }, text));
 }
 
+let shownResult: CallToolResult | undefined;
+
 function render(result: CallToolResult): void {
+  shownResult = result;
+  setChartWidth(root.clientWidth - 24);
   const data = result.structuredContent as Record<string, unknown> | undefined;
   if (result.isError || !data) {
     message(result.isError ? "The tool reported an error; its text answer says why." : "This result carries no structured figures to draw.");
@@ -59,6 +64,14 @@ function showInvoices(v: Invoices): void {
   });
   show(view);
 }
+
+// Charts are drawn to the width: draw again when it changes (not for height changes).
+let drawnWidth = root.clientWidth;
+new ResizeObserver(() => {
+  if (root.clientWidth === drawnWidth || !shownResult) return;
+  drawnWidth = root.clientWidth;
+  render(shownResult);
+}).observe(root);
 
 app.ontoolinput = (params) => (shownArgs = params.arguments ?? {});
 app.ontoolresult = (params) => render(params);

@@ -39,14 +39,18 @@ export function overviewView(o: Overview): HTMLElement {
   const rows = o.rows.map((r) => ({
     bad: r.error !== null || Boolean(r.failed_payment_count),
     cells: [
-      h("span", {}, label(r), " ", h("span", { class: "muted" }, r.id)),
-      r.error ? h("span", { class: "row-error", "data-figure": `rows.${r.id}.error` }, r.error) : h("span", {}, `${r.period_start} to ${r.period_end}`),
-      r.error ? "" : fig(`rows.${r.id}.month_to_date`, money(r.month_to_date ?? 0)),
-      r.error || r.projected_month_end === null ? (r.error ? "" : "not yet") : fig(`rows.${r.id}.projected_month_end`, money(r.projected_month_end)),
-      r.error || r.projected_low === null || r.projected_high === null ? "" : h("span", {}, fig(`rows.${r.id}.projected_low`, money(r.projected_low)), "-", fig(`rows.${r.id}.projected_high`, money(r.projected_high))),
-      r.projected_change_percent === null ? "" : signedPercent(r.projected_change_percent),
-      r.outstanding_balance === null ? "" : fig(`rows.${r.id}.outstanding_balance`, money(r.outstanding_balance)),
-      r.failed_payment_count ? h("span", { class: "flag" }, fig(`rows.${r.id}.failed_payment_count`, String(r.failed_payment_count)), " failed") : "",
+      h("span", {}, label(r), h("div", { class: "muted" }, r.id, r.error ? "" : `, ${r.period_start} to ${r.period_end}`)),
+      ...(r.error
+        ? [{ span: h("span", { class: "row-error" }, "Failed: ", fig(`rows.${r.id}.error`, r.error)) }]
+        : [
+            fig(`rows.${r.id}.month_to_date`, money(r.month_to_date ?? 0)),
+            r.projected_month_end === null
+              ? "not yet"
+              : h("span", {}, fig(`rows.${r.id}.projected_month_end`, money(r.projected_month_end)), r.projected_low !== null && r.projected_high !== null ? h("div", { class: "muted" }, fig(`rows.${r.id}.projected_low`, money(r.projected_low)), "-", fig(`rows.${r.id}.projected_high`, money(r.projected_high))) : null),
+            r.projected_change_percent === null ? "" : signedPercent(r.projected_change_percent),
+            r.outstanding_balance === null ? "" : fig(`rows.${r.id}.outstanding_balance`, money(r.outstanding_balance)),
+            r.failed_payment_count ? h("span", { class: "flag" }, fig(`rows.${r.id}.failed_payment_count`, String(r.failed_payment_count))) : "",
+          ]),
     ],
   }));
   const failedList = o.rows.flatMap((r) => (r.failed_payments ?? []).map((inv) => ({ r, inv })));
@@ -66,7 +70,7 @@ export function overviewView(o: Overview): HTMLElement {
     h("div", { class: "legend", "aria-hidden": "true" }, h("span", {}, h("i", { style: "background:var(--bar)" }), "month to date"), h("span", {}, h("i", { style: "background:var(--bar2)" }), "projected month-end"), h("span", {}, "├─┤ projection range")),
     chart,
     h("h2", {}, "Per organization and project"),
-    table(["Org / project", "Period", "To date", "Projected", "Range", "Change", "Outstanding", "Failed"], rows, [2, 3, 4, 5, 6]),
+    table(["Org / project", "To date", "Projected (range)", "Change", "Outstanding", "Failed payments"], rows, [1, 2, 3, 4, 5]),
     failedList.length
       ? h(
           "div",

@@ -170,7 +170,10 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
     const withFailures = all.data.rows.filter((r) => r.failed_payment_count);
     const largestFailing = [...withFailures].sort((a, b) => b.projected_month_end! - a.projected_month_end!).slice(0, 3).map((r) => r.id);
     expect(some.data.rows.map((r) => r.id).sort()).toEqual(largestFailing.sort());
-    for (const key of ["month_to_date_total", "projected_month_end_total", "outstanding_total", "failed_payment_count"] as const) expect(some.data[key]).toBe(all.data[key]);
+    // The two calls are moments apart on a clock that advances, and a projection moves with the
+    // share of the period passed: money totals may differ by the last cent, counts not at all.
+    for (const key of ["month_to_date_total", "projected_month_end_total", "outstanding_total"] as const) expect(Math.abs(some.data[key] - all.data[key])).toBeLessThanOrEqual(0.011);
+    expect(some.data.failed_payment_count).toBe(all.data.failed_payment_count);
     expect(all.data.failed_payment_count).toBe(sum(all.data.rows.map((r) => r.failed_payment_count ?? 0)));
     expect(some.text).toMatch(new RegExp(`3 more rows not shown \\(in the totals above\\): .* 0 of them failed, ${withFailures.length - 3} have failed payments`));
     // Each row lists at most 5 failed payments and counts the rest.

@@ -40,10 +40,15 @@ function render(result: CallToolResult): void {
     message(result.isError ? "The tool reported an error; its text answer says why." : "This result carries no structured figures to draw.");
     return;
   }
-  if (Array.isArray(data.rows)) show(overviewView(data as Overview));
-  else if (Array.isArray(data.invoices)) showInvoices(data as Invoices);
-  else if (Array.isArray(data.by_type)) show(usageView(data as Usage));
-  else message("This result is not one the spend app draws.");
+  try {
+    if (Array.isArray(data.rows)) show(overviewView(data as Overview));
+    else if (Array.isArray(data.invoices)) showInvoices(data as Invoices);
+    else if (Array.isArray(data.by_type)) show(usageView(data as Usage));
+    else message("This result is not one the spend app draws.");
+  } catch (err) {
+    // A result of another shape (e.g. from a newer server): say so rather than draw half of it.
+    message(`This result could not be drawn (${err instanceof Error ? err.message : String(err)}); its text answer has the figures.`);
+  }
 }
 
 /** Invoices, with "show more" calling the tool again through the host for a longer list. */
@@ -75,6 +80,7 @@ new ResizeObserver(() => {
 
 app.ontoolinput = (params) => (shownArgs = params.arguments ?? {});
 app.ontoolresult = (params) => render(params);
+app.ontoolcancelled = () => message("The call was cancelled.");
 app.onhostcontextchanged = (ctx) => applyContext(ctx);
 await app.connect();
 applyContext(app.getHostContext());

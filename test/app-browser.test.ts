@@ -179,4 +179,17 @@ describe("the spend app in Chromium", () => {
     expect(hosted.errors).toEqual([]);
     expect(hosted.requests).toEqual([]);
   });
+
+  it("a tool error, or a result of a shape it does not know, is said in words, not drawn half and not thrown", async () => {
+    const failed = await call(server.client, "viam_get_invoices_summary", { org_id: "org-restricted" });
+    expect(failed.isError).toBe(true);
+    const hosted = await host("light", 360);
+    await hosted.show({ org_id: "org-restricted" }, failed);
+    await hosted.app.waitForFunction(() => /error/.test(document.querySelector("main")!.textContent ?? ""));
+    await hosted.show({}, { content: [{ type: "text", text: "x" }], structuredContent: { rows: "not a list", invoices: [{ amount: "?" }] } });
+    await hosted.app.waitForFunction(() => /could not be drawn/.test(document.querySelector("main")!.textContent ?? ""));
+    expect(await hosted.app.$$eval("svg", (e) => e.length)).toBe(0);
+    expect(hosted.errors).toEqual([]);
+    expect(hosted.requests).toEqual([]);
+  });
 });

@@ -8,6 +8,7 @@ import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server
 import { z } from "zod";
 import { allTools } from "../../tools/index.js";
 import { AuditLog } from "../writes/audit-log.js";
+import { removeStalePartials } from "../viam/invoice-download.js";
 import { writesDisabled } from "../core/config.js";
 import type { Config } from "../core/config.js";
 import { ChargeLedger, describeCharges } from "../writes/charge-ledger.js";
@@ -17,6 +18,8 @@ import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker,
 import { redact, ToolError } from "../core/errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
+import { registerSpendApp, SPEND_APP_URI } from "./spend-app.js";
 import { LatitudeClient } from "../latitude/client.js";
 import { OrgDirectory } from "../viam/org-directory.js";
 import { compactInputSchema, listedAnnotations } from "./listed-schema.js";
@@ -185,6 +188,13 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const state = writeState?.(ledger) ?? new InProcessWriteState(ledger, config.confirmTtlMs, () => config.clock().getTime());
   const gate = new ConfirmationGate({ audit, clock: config.clock, state, maxChargeUsd: config.maxChargeUsd, maxDailyChargeUsd: config.maxDailyChargeUsd, ttlMs: config.confirmTtlMs, logger });
   for (const tool of tools) assertConsistent(tool);
+  // A server killed mid-download left its temporary file beside the destination.
+  if (tools.some((t) => t.name === "viam_get_invoice_pdf")) {
+    void removeStalePartials(config.downloadDir).then(
+      (removed) => removed.length && logger.log("info", `removed ${removed.length} unfinished download${removed.length === 1 ? "" : "s"} a stopped server left: ${removed.join(", ")}`),
+      () => undefined,
+    );
+  }
   const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
   // Built once per tool, not per McpServer: HTTP mode builds a server for every request.
@@ -204,7 +214,12 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
 
   function registerTool(server: McpServer, tool: ToolDefinition, connection: ConnectionOptions): void {
     const write = tool.access === "write";
-    server.registerTool(tool.name, listing(tool, write),
+    const listed = listing(tool, write);
+    // A tool with an app goes through ext-apps' helper, which writes its _meta.ui (and the older
+    // "ui/resourceUri" key some hosts still read); the result is the same for every client.
+    const register = (handler: (args: Record<string, unknown>, ctx: ServerContext) => Promise<CallToolResult>) =>
+      tool.app ? registerAppTool(server, tool.name, { ...listed, _meta: { ui: tool.app } }, handler as never) : server.registerTool(tool.name, listed, handler);
+    register(
       async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> => {
         if (calls.draining) {
           return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
@@ -302,6 +317,8 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       if (connection.writes !== false) for (const tool of stubs) registerStub(server, tool, connection.principal);
       // The resources are the PDF tool's other face (and point to it when too large): served with it.
       if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
+      // The app's page, when a served tool declares it.
+      if (tools.some((t) => t.app?.resourceUri === SPEND_APP_URI)) registerSpendApp(server);
       registerPrompts(server, config, new Set(tools.map((t) => t.name)));
       return server;
     },

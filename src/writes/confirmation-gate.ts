@@ -3,7 +3,7 @@
 // with confirm: true and that token, which is bound to this process, this tool and exactly
 // these arguments, works once and expires. When the client supports elicitation the human
 // is asked directly instead, inside the same call. Every step is audited before it goes on.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import type { Server } from "@modelcontextprotocol/server";
 import { z } from "zod";
@@ -93,20 +93,40 @@ export function checkClaim(entry: Issued | undefined, tool: string, args: string
 }
 
 // Spent and expired tokens are kept one more TTL so a late replay gets a precise reason.
-const MAX_TOKENS = 10_000;
+// At most this many are kept (a client flooding previews evicts the oldest).
+export const MAX_PENDING_PREVIEWS = 10_000;
 
-/** Tokens live only in this process's memory: another process (or a restart) knows none of them. */
+/**
+ * Tokens live only in this process's memory: another process (or a restart) knows none of them.
+ * Each carries a MAC under a key of this process, so one that is no longer kept (expired and
+ * pruned, or evicted) is still told apart from one this process never issued.
+ */
 export class ConfirmationTokens {
   private readonly issued = new Map<string, Issued>();
+  private readonly key = randomBytes(32);
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number,
+    private readonly maxKept = MAX_PENDING_PREVIEWS,
   ) {}
+
+  private mac(nonce: string): string {
+    return createHmac("sha256", this.key).update(nonce).digest("base64url").slice(0, 11);
+  }
+
+  /** Whether `token` is one this process issued (kept or not). */
+  private ours(token: string): boolean {
+    const nonce = token.slice(0, -11);
+    const expected = Buffer.from(this.mac(nonce));
+    const given = Buffer.from(token.slice(-11));
+    return nonce.length > 0 && given.length === expected.length && timingSafeEqual(given, expected);
+  }
 
   issue(tool: string, args: string, subject?: string): { token: string; expiresAt: number } {
     this.prune();
-    const token = randomBytes(24).toString("base64url");
+    const nonce = randomBytes(18).toString("base64url");
+    const token = nonce + this.mac(nonce);
     const expiresAt = this.now() + this.ttlMs;
     this.issued.set(token, { tool, args, subject, expiresAt, used: false });
     return { token, expiresAt };
@@ -119,6 +139,7 @@ export class ConfirmationTokens {
   /** Synchronous on purpose: check and spend happen with no await between them, so concurrent duplicates cannot both pass. */
   claim(token: string, tool: string, args: string, subject?: string): Claim {
     const entry = this.issued.get(token);
+    if (!entry && this.ours(token)) return { ok: false, reason: `this confirmation_token expired or was evicted (the server keeps at most ${this.maxKept} pending previews).` };
     const claim = checkClaim(entry, tool, args, subject, this.now());
     if (claim.ok && entry) entry.used = true;
     return claim;
@@ -129,7 +150,7 @@ export class ConfirmationTokens {
     for (const [token, entry] of this.issued) if (entry.expiresAt < cutoff) this.issued.delete(token);
     // Map order is insertion order: drop the oldest when a client floods previews.
     for (const token of this.issued.keys()) {
-      if (this.issued.size < MAX_TOKENS) break;
+      if (this.issued.size < this.maxKept) break;
       this.issued.delete(token);
     }
   }
@@ -182,8 +203,10 @@ export class ConfirmationGate {
     const { confirm, confirmation_token: token } = args;
     const bound = Object.fromEntries(Object.entries(args).filter(([key]) => !(GATE_FIELDS as readonly string[]).includes(key)));
     const entry = { tool: tool.name, arguments: bound, ...who(ctx) };
+    // Each line is bounded by the call's timeout, as each of its RPCs is: a stalled log fails the call.
+    const audit = (line: AuditEntry) => this.options.audit.append(line, ctx.timeoutMs);
     const refuse = async (reason: string, extra: Partial<AuditEntry> = {}): Promise<never> => {
-      await this.options.audit.append({ ...entry, ...extra, outcome: "refused", reason }).catch((err: unknown) => this.warn(err));
+      await audit({ ...entry, ...extra, outcome: "refused", reason }).catch((err: unknown) => this.warn(err));
       throw new ToolError(`Refused: ${reason} Nothing was sent to Viam.`);
     };
 
@@ -215,7 +238,7 @@ export class ConfirmationGate {
     if (ask) {
       const duplicate = identity && (await this.options.state.problems(identity, rules));
       if (duplicate) await refuse(duplicate);
-      await this.options.audit.append({ ...entry, outcome: "previewed", via: "elicitation" });
+      await audit({ ...entry, outcome: "previewed", via: "elicitation" });
       let answer: HumanAnswer;
       try {
         answer = await ask(elicitationMessage(tool, preview, ctx.viam.isSandbox, [...checks, ...warnings]), this.options.ttlMs);
@@ -223,7 +246,7 @@ export class ConfirmationGate {
         return refuse(`the user could not be asked to confirm (${err instanceof Error ? err.message : String(err)}).`, { via: "elicitation" });
       }
       if (answer !== "accepted") {
-        await this.options.audit.append({ ...entry, outcome: "declined", via: "elicitation", reason: `${answer} by the user` });
+        await audit({ ...entry, outcome: "declined", via: "elicitation", reason: `${answer} by the user` });
         return {
           structured: { status: "declined", summary: preview.summary, details: preview.details },
           text: `The user ${answer} it: nothing was done. Would have: ${preview.summary}`,
@@ -236,7 +259,7 @@ export class ConfirmationGate {
       const issued = await this.options.state.issueToken(tool.name, canonicalJson(bound), ctx.principal?.subject);
       const expires_at = new Date(issued.expiresAt).toISOString();
       try {
-        await this.options.audit.append({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
+        await audit({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
       } catch (err) {
         await this.options.state.revokeToken(issued.token).catch(() => undefined);
         throw err;
@@ -283,14 +306,15 @@ export class ConfirmationGate {
     rules: { allowDuplicate: boolean; maxDailyCents: number },
   ): Promise<ToolResult<WriteOutput>> {
     const entry = { tool: tool.name, arguments: bound, ...who(ctx), ...how };
+    const audit = (line: AuditEntry) => this.options.audit.append(line, ctx.timeoutMs);
     // Checked and counted in one atomic step of the state: concurrent confirmations cannot both pass.
     const reservation = identity && (await this.options.state.reserve(identity, rules));
     if (reservation && "refused" in reservation) {
-      await this.options.audit.append({ ...entry, outcome: "refused", reason: reservation.refused }).catch((err: unknown) => this.warn(err));
+      await audit({ ...entry, outcome: "refused", reason: reservation.refused }).catch((err: unknown) => this.warn(err));
       throw new ToolError(`Refused: ${reservation.refused} Nothing was sent to Viam.`);
     }
     try {
-      await this.options.audit.append({ ...entry, outcome: "attempt" });
+      await audit({ ...entry, outcome: "attempt" });
     } catch (err) {
       await reservation?.cancel().catch((cancelErr: unknown) => this.warn(cancelErr));
       throw err;
@@ -304,7 +328,7 @@ export class ConfirmationGate {
       const uncertain = UNCERTAIN.has(code);
       await reservation?.failed(uncertain).catch((settleErr: unknown) => this.warn(settleErr));
       const error = err instanceof Error ? err.message : String(err);
-      const auditProblem = await this.options.audit.append({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
+      const auditProblem = await audit({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
       if (!uncertain) {
         if (!auditProblem) throw err;
         throw new ToolError(`${error}${auditProblem}`, code);
@@ -314,7 +338,7 @@ export class ConfirmationGate {
     const invoiceId = typeof done.structured.invoice_id === "string" ? done.structured.invoice_id : undefined;
     // If this cannot be recorded the charge stays counted as unresolved: the safe side.
     await reservation?.executed(invoiceId).catch((err: unknown) => this.warn(err));
-    const auditProblem = await this.options.audit.append({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
+    const auditProblem = await audit({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
     return {
       structured: { status: "executed", summary: preview.summary, details: preview.details, result: done.structured },
       text: `Done: ${done.text}${auditProblem}`,

@@ -1,9 +1,12 @@
-// Second build step, after tsc: bundles the server into dist/src/cli.js with esbuild.
+// Second build step, after tsc: bundles the server into dist/src/cli.js with esbuild. The
+// bundle inlines every runtime dependency, so they are devDependencies and the package ships
+// only dist/src/cli.js and its chunks (package.json "files"; test/package.test.ts checks both).
 // Code-splitting keeps what only some commands need (the in-process client of `call` and
 // `tools`, @viamrobotics/sdk, the sandbox) in chunks that load only when first needed.
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { buildSpendApp } from "./build-app.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -29,3 +32,6 @@ const result = await build({
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"));
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 process.stderr.write(`bundled ${outputs.length} files: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kib(o.bytes)}`).join(", ")}\n`);
+
+const app = await buildSpendApp();
+process.stderr.write(`built the spend app: ${app.file.slice(root.length)} ${kib(app.bytes)}\n`);

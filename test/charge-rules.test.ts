@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, liveEnv, runCli, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, runCli, startViamSandbox, textOf } from "./harness.js";
+import type { ViamSandbox } from "./harness.js";
 import { startServerProcess } from "./process-harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
 let sandbox: ViamSandbox;
 beforeAll(async () => {
@@ -22,16 +24,16 @@ const auditPath = () => join(mkdtempSync(join(tmpdir(), "billing-mcp-rules-")), 
 const structured = (r: CallToolResult) => r.structuredContent as { status?: string; confirmation_token?: string; warnings?: string[] };
 const TOOL = "viam_charge_organization";
 
-async function writes(audit: string, extra: Record<string, string> = {}): Promise<RunningServer> {
-  return startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit, ...extra }), ["--allow-writes"]);
+async function writes(audit: string, extra: Record<string, string> = {}): Promise<InProcessServer> {
+  return startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit, ...extra }), ["--allow-writes"]);
 }
-async function preview(server: RunningServer, args: Record<string, unknown>) {
+async function preview(server: InProcessServer, args: Record<string, unknown>) {
   const result = await call(server.client, TOOL, args);
   expect(result.isError, textOf(result)).toBeFalsy();
   return structured(result);
 }
 const tokenOf = (r: CallToolResult) => structured(r).confirmation_token;
-const confirm = (server: RunningServer, args: Record<string, unknown>, token: string | undefined, extra: Record<string, unknown> = {}) =>
+const confirm = (server: InProcessServer, args: Record<string, unknown>, token: string | undefined, extra: Record<string, unknown> = {}) =>
   call(server.client, TOOL, { ...args, confirm: true, confirmation_token: token, ...extra });
 
 describe("no charge twice without allow_duplicate", () => {
@@ -129,7 +131,7 @@ describe("a server killed mid-charge", () => {
       sandbox.faults.reset();
     }
 
-    const next = await startServer(env, ["--allow-writes"]);
+    const next = await startInProcess(env, ["--allow-writes"]);
     try {
       expect(next.client.getInstructions()).toMatch(/UNRESOLVED CHARGE: .*viam_charge_organization of 77\.00 USD to org-acme \("Killed"\) at .*may or may not have happened.*viam_get_invoices_summary/);
       const other = await preview(next, { ...args, subtotal: 5, description: "Something else" });

@@ -1,4 +1,5 @@
 // The gate's pieces that need no server: argument binding, single use, expiry, config.
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/core/config.js";
 import { canonicalJson, ConfirmationTokens, tokenFingerprint } from "../src/writes/confirmation-gate.js";
@@ -28,13 +29,39 @@ describe("ConfirmationTokens", () => {
     expect(tokens.claim(late.token, "charge", "{}")).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
   });
 
+  it("tells an evicted or pruned token from one this process never issued", () => {
+    let now = 0;
+    const tokens = new ConfirmationTokens(1000, () => now, 3);
+    const first = tokens.issue("charge", "{}").token;
+    for (let i = 0; i < 3; i++) tokens.issue("charge", "{}");
+    expect(tokens.claim(first, "charge", "{}")).toEqual({ ok: false, reason: "this confirmation_token expired or was evicted (the server keeps at most 3 pending previews)." });
+    // Expired, then pruned one TTL later: still known as ours.
+    const late = tokens.issue("charge", "{}").token;
+    now += 2001;
+    tokens.issue("charge", "{}");
+    expect(tokens.claim(late, "charge", "{}")).toMatchObject({ ok: false, reason: expect.stringMatching(/^this confirmation_token expired or was evicted/) });
+    // Forged, altered, or another process's token: not issued here.
+    const other = new ConfirmationTokens(1000, () => now).issue("charge", "{}").token;
+    for (const foreign of [other, `${first.slice(0, -1)}${first.endsWith("A") ? "B" : "A"}`, "A".repeat(32), ""]) {
+      expect(tokens.claim(foreign, "charge", "{}")).toMatchObject({ ok: false, reason: expect.stringMatching(/^this confirmation_token was not issued by this server process/) });
+    }
+  });
+
   it("issues unguessable tokens and fingerprints them without revealing them", () => {
     const tokens = new ConfirmationTokens(1000, () => 0);
-    const issued = new Set(Array.from({ length: 100 }, () => tokens.issue("t", "{}").token));
-    expect(issued.size).toBe(100);
-    const [token] = issued;
-    expect(tokenFingerprint(token!)).toMatch(/^sha256:[0-9a-f]{12}$/);
-    expect(tokenFingerprint(token!)).not.toContain(token!.slice(0, 8));
+    const issued = [...new Set(Array.from({ length: 100 }, () => tokens.issue("t", "{}").token))];
+    expect(issued.length).toBe(100);
+    expect(issued.every((t) => Buffer.from(t, "base64url").length >= 16)).toBe(true); // at least 128 random bits
+    for (const token of issued) {
+      // A one-way digest of the token (not a slice or an encoding of it), the same each time,
+      // so that the audit log ties a preview to its confirmation.
+      const fingerprint = tokenFingerprint(token);
+      expect(fingerprint).toBe(`sha256:${createHash("sha256").update(token).digest("hex").slice(0, 12)}`);
+      expect(tokenFingerprint(token)).toBe(fingerprint);
+      expect(fingerprint).not.toContain(token.slice(0, 6));
+      expect(fingerprint).not.toContain(Buffer.from(token, "base64url").toString("hex").slice(0, 6));
+    }
+    expect(new Set(issued.map(tokenFingerprint)).size).toBe(100);
   });
 });
 

@@ -1,6 +1,8 @@
 // Hostile input, property-based (fast-check): thousands of random and adversarial arguments
-// at every tool, writes included. In-process, every served input schema is fuzzed directly
-// (many runs, cheap); then one spawned server takes ~1,800 calls through the real MCP client.
+// at every tool, writes included. Every served input schema is fuzzed directly (many runs,
+// cheap); then one server takes ~1,800 calls through the real MCP client. That server runs in
+// this process (test/in-process.ts), so a handler that polluted a prototype would be seen here:
+// the pollution check looks at the very Object.prototype the tools ran against.
 // Every call must end as a valid result or a clear tool error: never a crash, a hang, an
 // "unexpected" error or a stack trace; nothing is ever written upstream without confirmation.
 import { mkdtempSync } from "node:fs";
@@ -17,8 +19,9 @@ import { LOCATIONS, ORG, TIERS } from "../src/sandbox/data.js";
 import { toolInputSchema, toolInputShape } from "../src/mcp/server.js";
 import { liveEnv, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
-import { STACK_TRACE, startServerProcess } from "./process-harness.js";
-import type { ServerProcess } from "./process-harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
+import { STACK_TRACE } from "./process-harness.js";
 
 const SEED = 20_260_606; // fixed: a failure names its seed and path, and reruns the same way
 const WRITE_RPCS = ["SendPaymentRequiredEmail", "UpdateOrganizationBillingTier", "UpdateLocationBillingOrganization", "ChargeOrganization", "CreateInvoiceAndChargeImmediately"];
@@ -117,11 +120,27 @@ function assertSane(value: unknown, path: string): void {
   }
 }
 
+/** Whether anything has been written onto the shared prototypes (what `__proto__` merges do). */
 function assertNotPolluted(): void {
-  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  expect(Object.prototype.hasOwnProperty.call(Object.prototype, "x")).toBe(false);
+  expect(Object.getOwnPropertyNames(Object.prototype).filter((k) => !PRISTINE.object.has(k)), "Object.prototype").toEqual([]);
+  expect(Object.getOwnPropertyNames(Array.prototype).filter((k) => !PRISTINE.array.has(k)), "Array.prototype").toEqual([]);
   expect(Object.keys(Object.prototype)).toEqual([]);
 }
+const PRISTINE = { object: new Set(Object.getOwnPropertyNames(Object.prototype)), array: new Set(Object.getOwnPropertyNames(Array.prototype)) };
+
+describe("the pollution check", () => {
+  it("fails when a prototype has been written to", () => {
+    for (const [proto, key] of [[Object.prototype, "polluted"], [Array.prototype, "isAdmin"]] as const) {
+      (proto as Record<string, unknown>)[key] = true;
+      try {
+        expect(() => assertNotPolluted()).toThrow();
+      } finally {
+        delete (proto as Record<string, unknown>)[key];
+      }
+    }
+    assertNotPolluted();
+  });
+});
 
 const tools = allTools.map((tool) => ({ tool, schema: toolInputSchema(tool), shape: toolInputShape(tool), fields: Object.keys(toolInputShape(tool)) }));
 
@@ -136,9 +155,7 @@ describe("every served input schema, in process", () => {
       let accepted = 0;
       fc.assert(
         fc.property(fc.oneof(argumentsFor(fields), anyArguments), (args) => {
-          const started = performance.now();
           const parsed = schema.safeParse(args); // never throws
-          expect(performance.now() - started).toBeLessThan(250);
           if (parsed.success) {
             accepted++;
             assertSane(parsed.data, tool.name);
@@ -171,14 +188,14 @@ describe("every served input schema, in process", () => {
   }
 });
 
-describe("one server, ~1,800 hostile calls through the MCP client", () => {
+describe("one server (in this process), ~1,800 hostile calls through the MCP client", () => {
   let sandbox: ViamSandbox;
-  let server: ServerProcess;
+  let server: InProcessServer;
   beforeAll(async () => {
     sandbox = await startViamSandbox();
     const audit = join(mkdtempSync(join(tmpdir(), "billing-mcp-audit-")), "audit.jsonl");
     // Writes on (their schemas and gate get fuzzed too); Latitude.sh from its embedded sandbox.
-    server = await startServerProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_AUDIT_LOG: audit, BILLING_MCP_LOG_LEVEL: "info" }), ["--allow-writes"]);
+    server = await startInProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_AUDIT_LOG: audit, BILLING_MCP_LOG_LEVEL: "info" }), ["--allow-writes"]);
   });
   afterAll(async () => {
     await server?.close();
@@ -255,7 +272,6 @@ describe("one server, ~1,800 hostile calls through the MCP client", () => {
     expect(WRITE_RPCS.map((rpc) => sandbox.calls.get(rpc) ?? 0)).toEqual([0, 0, 0, 0, 0]); // no confirmation, no write
     expect(server.stderr()).not.toMatch(STACK_TRACE);
     expect(server.stderr()).not.toMatch(/failed unexpectedly|internal error/);
-    expect(server.child.exitCode).toBeNull();
-    assertNotPolluted();
+    assertNotPolluted(); // the tools ran in this process: their prototypes are these
   });
 });

@@ -3,10 +3,11 @@ import { describe, expect, it } from "vitest";
 import { FLEET_INVOICE_COUNT, ORG, outstandingBalance } from "../src/sandbox/data.js";
 import type { SandboxInvoice } from "../src/sandbox/data.js";
 import { testClock } from "./clock.js";
-import { call, liveEnv, textOf, useSandboxedServer } from "./harness.js";
+import { call, liveEnv, textOf } from "./harness.js";
 import { countTokens } from "./tokens.js";
+import { useInProcessServer } from "./in-process.js";
 
-const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.fleet }));
+const fx = useInProcessServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.fleet }));
 
 interface Summary {
   outstanding_balance: number;

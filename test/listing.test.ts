@@ -8,16 +8,18 @@ import { writeOutputShape } from "../src/writes/confirmation-gate.js";
 import { toolInputShape } from "../src/mcp/server.js";
 import { ORG } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, startViamSandbox, textOf } from "./harness.js";
+import type { ViamSandbox } from "./harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
 type Schema = { properties?: Record<string, { description?: string; type?: string | string[] }>; required?: string[] };
 
 let sandbox: ViamSandbox;
-let server: RunningServer;
+let server: InProcessServer;
 beforeAll(async () => {
   sandbox = await startViamSandbox();
-  server = await startServer(liveEnv(sandbox), ["--allow-writes"]);
+  server = await startInProcess(liveEnv(sandbox), ["--allow-writes"]);
 });
 afterAll(async () => {
   await server?.close();
@@ -80,7 +82,7 @@ describe("tools/list", () => {
   });
 
   it("applies --tools before listing, and lists no stub of a write tool then", async () => {
-    const selected = await startServer(liveEnv(sandbox), ["--tools", "viam_get_invoices_summary,viam_get_current_month_usage"]);
+    const selected = await startInProcess(liveEnv(sandbox), ["--tools", "viam_get_invoices_summary,viam_get_current_month_usage"]);
     try {
       const { tools } = await selected.client.listTools();
       expect(tools.map((t) => t.name)).toEqual(["viam_get_current_month_usage", "viam_get_invoices_summary"]);

@@ -1,19 +1,21 @@
 // MCP logging (notifications/message once the client sets a level) and progress
-// notifications while an invoice PDF streams, through a real client over stdio.
+// notifications while an invoice PDF streams, through a real client (in-process, from source).
 import { rmSync } from "node:fs";
 import type { LoggingMessageNotification, Progress } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, startViamSandbox, textOf } from "./harness.js";
+import type { ViamSandbox } from "./harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
 let sandbox: ViamSandbox;
-let server: RunningServer;
+let server: InProcessServer;
 const messages: LoggingMessageNotification["params"][] = [];
 
 beforeAll(async () => {
   sandbox = await startViamSandbox();
-  server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
+  server = await startInProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
   server.client.setNotificationHandler("notifications/message", (n) => void messages.push(n.params));
 });
 afterAll(async () => {

@@ -4,9 +4,11 @@
 // Names and ids come from the sandbox's own data, never copied here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandboxState, ORG } from "../src/sandbox/data.js";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, startViamSandbox, textOf } from "./harness.js";
+import type { ViamSandbox } from "./harness.js";
 import { testClock } from "./clock.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
 type Structured = Record<string, unknown>;
 interface Listed {
@@ -17,7 +19,7 @@ interface Listed {
 
 const label = (sandbox: ViamSandbox, id: string) => `${sandbox.state.orgs.get(id)!.name} (${id})`;
 
-async function ok(server: RunningServer, name: string, args: Record<string, unknown> = {}) {
+async function ok(server: InProcessServer, name: string, args: Record<string, unknown> = {}) {
   const result = await call(server.client, name, args);
   expect(result.isError, textOf(result)).toBeFalsy();
   return { structured: result.structuredContent as Structured, text: textOf(result) };
@@ -25,10 +27,10 @@ async function ok(server: RunningServer, name: string, args: Record<string, unkn
 
 /** A sandbox whose key sees `visibleOrgIds` (default: all), and a server pointed at it as at Viam. */
 function useLiveLike(visibleOrgIds?: string[], env: Record<string, string> = {}) {
-  const fx = {} as { sandbox: ViamSandbox; server: RunningServer };
+  const fx = {} as { sandbox: ViamSandbox; server: InProcessServer };
   beforeAll(async () => {
     fx.sandbox = await startViamSandbox(visibleOrgIds ? { visibleOrgIds } : {});
-    fx.server = await startServer(liveEnv(fx.sandbox, { BILLING_MCP_OUTPUT_SCHEMAS: "true", ...env }));
+    fx.server = await startInProcess(liveEnv(fx.sandbox, { BILLING_MCP_OUTPUT_SCHEMAS: "true", ...env }));
   });
   afterAll(async () => {
     await fx.server?.close();
@@ -111,7 +113,7 @@ describe("the org listing, once per process", () => {
   });
 
   it("concurrent first callers share one RPC; later calls use the cached list", async () => {
-    const server = await startServer(liveEnv(sandbox));
+    const server = await startInProcess(liveEnv(sandbox));
     try {
       const before = sandbox.calls.get("ListOrganizations") ?? 0;
       sandbox.faults.listOrganizationsDelayMs = 300;
@@ -128,7 +130,7 @@ describe("the org listing, once per process", () => {
   });
 
   it("a failed listing does not fail the call (the id stands alone) and is not kept: the next call lists again", async () => {
-    const server = await startServer(liveEnv(sandbox));
+    const server = await startInProcess(liveEnv(sandbox));
     try {
       const before = sandbox.calls.get("ListOrganizations") ?? 0;
       sandbox.faults.listOrganizationsFailNext = 1;
@@ -193,7 +195,7 @@ describe("embedded sandbox (no credentials)", () => {
   const names = createSandboxState(testClock()).orgs;
 
   it("a newcomer's first question works: org-acme is the default, said in the instructions", async () => {
-    const embedded = await startServer({});
+    const embedded = await startInProcess({});
     try {
       expect(embedded.client.getInstructions()).toContain(`Default organization: ${ORG.acme}`);
       expect(embedded.client.getInstructions()).toContain("viam_list_organizations");

@@ -6,17 +6,19 @@ import type { SandboxOrg } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS, sandboxPeriod, sandboxProjectAt } from "../src/sandbox/latitude-data.js";
 import { clockStartingAt } from "../src/core/clock.js";
 import { countTokens } from "./tokens.js";
-import { call, liveEnv, startLatitudeSandbox, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { LatitudeSandbox, RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, startLatitudeSandbox, startViamSandbox, textOf } from "./harness.js";
+import type { LatitudeSandbox, ViamSandbox } from "./harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
 const TOOL = "billing_spend_overview";
 let viam: ViamSandbox;
 let latitude: LatitudeSandbox;
-let server: RunningServer;
+let server: InProcessServer;
 
 beforeAll(async () => {
   [viam, latitude] = await Promise.all([startViamSandbox(), startLatitudeSandbox()]);
-  server = await startServer(
+  server = await startInProcess(
     liveEnv(viam, { LATITUDESH_SERVER_URL: latitude.url, LATITUDESH_BEARER: latitude.token, VIAM_ORG_ID: ORG.fieldworks, LATITUDESH_PROJECT: "ml-training" }),
   );
 });
@@ -26,7 +28,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   viam.faults.reset();
-  Object.assign(latitude.faults, { statuses: [], retryAfter: undefined, malformed: undefined, delayMs: 0 });
+  latitude.faults.reset();
 });
 
 interface Row {
@@ -69,7 +71,7 @@ interface Overview {
   sandbox: boolean;
 }
 
-async function overview(srv: RunningServer, args: Record<string, unknown> = {}) {
+async function overview(srv: InProcessServer, args: Record<string, unknown> = {}) {
   const result = await call(srv.client, TOOL, args);
   expect(result.isError, textOf(result)).toBeFalsy();
   return { data: result.structuredContent as unknown as Overview, text: textOf(result) };
@@ -168,7 +170,10 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
     const withFailures = all.data.rows.filter((r) => r.failed_payment_count);
     const largestFailing = [...withFailures].sort((a, b) => b.projected_month_end! - a.projected_month_end!).slice(0, 3).map((r) => r.id);
     expect(some.data.rows.map((r) => r.id).sort()).toEqual(largestFailing.sort());
-    for (const key of ["month_to_date_total", "projected_month_end_total", "outstanding_total", "failed_payment_count"] as const) expect(some.data[key]).toBe(all.data[key]);
+    // The two calls are moments apart on a clock that advances, and a projection moves with the
+    // share of the period passed: money totals may differ by the last cent, counts not at all.
+    for (const key of ["month_to_date_total", "projected_month_end_total", "outstanding_total"] as const) expect(Math.abs(some.data[key] - all.data[key])).toBeLessThanOrEqual(0.011);
+    expect(some.data.failed_payment_count).toBe(all.data.failed_payment_count);
     expect(all.data.failed_payment_count).toBe(sum(all.data.rows.map((r) => r.failed_payment_count ?? 0)));
     expect(some.text).toMatch(new RegExp(`3 more rows not shown \\(in the totals above\\): .* 0 of them failed, ${withFailures.length - 3} have failed payments`));
     // Each row lists at most 5 failed payments and counts the rest.
@@ -179,12 +184,12 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
   });
 
   it("queries orgs and projects concurrently", async () => {
-    viam.faults.delayMs = 600;
-    latitude.faults.delayMs = 600;
+    viam.faults.delayMs = 1500;
+    latitude.faults.delayMs = 1500;
     const started = Date.now();
     const { data } = await overview(server, { org_ids: [ORG.acme, ORG.fieldworks], latitude_projects: ["web-prod", "ml-training"] });
-    // One after another this is 6 x 600 ms; concurrently about one delay.
-    expect(Date.now() - started).toBeLessThan(2400);
+    // One after another this is 6 x 1.5 s = 9 s; concurrently about one delay. The bound sits well clear of both.
+    expect(Date.now() - started).toBeLessThan(6_000);
     expect(data.failed_rows).toBe(0);
   });
 
@@ -205,7 +210,7 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
 
   it("a project list that cannot be read is a failed row that says why, not a silent gap", async () => {
     // A fresh server: the list of the first one is already cached.
-    const fresh = await startServer(liveEnv(viam, { LATITUDESH_SERVER_URL: latitude.url, LATITUDESH_BEARER: latitude.token, VIAM_ORG_ID: ORG.acme }));
+    const fresh = await startInProcess(liveEnv(viam, { LATITUDESH_SERVER_URL: latitude.url, LATITUDESH_BEARER: latitude.token, VIAM_ORG_ID: ORG.acme }));
     try {
       latitude.faults.statuses = [401];
       const { data, text } = await overview(fresh);
@@ -245,7 +250,7 @@ describe("billing_spend_overview against live-like Viam and Latitude.sh", () => 
 
 describe("billing_spend_overview sandbox marking", () => {
   it("embedded sandbox mode: every demo org the key sees and the demo projects by default, marked as sandbox, and says so", async () => {
-    const embedded = await startServer({});
+    const embedded = await startInProcess({});
     try {
       const { data, text } = await overview(embedded);
       expect(data.sandbox_defaults).toBe(true);
@@ -268,7 +273,7 @@ describe("billing_spend_overview sandbox marking", () => {
   });
 
   it("real Viam with no Latitude.sh token: no demo rows by default; demo rows asked for are marked", async () => {
-    const mixed = await startServer(liveEnv(viam, { VIAM_ORG_ID: ORG.acme }));
+    const mixed = await startInProcess(liveEnv(viam, { VIAM_ORG_ID: ORG.acme }));
     try {
       const real = await overview(mixed);
       expect(real.data.rows.map((r) => r.provider)).toEqual(["viam"]);
@@ -293,7 +298,7 @@ describe("projections measured at fixed instants (sandbox data, live-like)", () 
   async function at(instant: string, prepare: (sandbox: ViamSandbox) => void = () => undefined) {
     const pinned = await startViamSandbox({ clock: clockStartingAt(new Date(instant)) });
     prepare(pinned);
-    const srv = await startServer(liveEnv(pinned, { BILLING_MCP_NOW: instant }));
+    const srv = await startInProcess(liveEnv(pinned, { BILLING_MCP_NOW: instant }));
     return {
       sandbox: pinned,
       overview: (args: Record<string, unknown>) => overview(srv, { latitude_projects: [], ...args }),
@@ -367,7 +372,7 @@ describe("projections measured at fixed instants (sandbox data, live-like)", () 
 describe("a reseller with hundreds of orgs", () => {
   it("the default answer covers all 306 orgs in its totals and stays under 2,000 tokens, failed payments first", async () => {
     const reseller = await startViamSandbox({ resellerCustomers: 300 });
-    const srv = await startServer(liveEnv(reseller));
+    const srv = await startInProcess(liveEnv(reseller));
     try {
       const result = await call(srv.client, TOOL, { latitude_projects: [] });
       expect(result.isError, textOf(result)).toBeFalsy();

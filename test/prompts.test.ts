@@ -1,16 +1,16 @@
-// MCP prompts through a real client over stdio: listed with their arguments, rendered with
+// MCP prompts through a real client (in-process, from source): listed with their arguments, rendered with
 // the arguments and the tools to call, refused with bad arguments, hidden without their tools.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { allPrompts } from "../src/mcp/prompts.js";
 import { testClock } from "./clock.js";
-import { startServer } from "./harness.js";
-import type { RunningServer } from "./harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
-let server: RunningServer;
+let server: InProcessServer;
 beforeAll(async () => {
-  server = await startServer({ VIAM_ORG_ID: "org-default" });
+  server = await startInProcess({ VIAM_ORG_ID: "org-default" });
 });
 afterAll(async () => {
   await server?.close();
@@ -94,7 +94,7 @@ describe("prompts", () => {
   });
 
   it("a prompt whose tools are not all served is not offered", async () => {
-    const narrow = await startServer({}, ["--tools", "viam_get_invoices_summary,viam_get_org_billing_information"]);
+    const narrow = await startInProcess({}, ["--tools", "viam_get_invoices_summary,viam_get_org_billing_information"]);
     try {
       const { prompts } = await narrow.client.listPrompts();
       expect(prompts.map((p) => p.name)).toEqual(["unpaid_invoices_follow_up"]);

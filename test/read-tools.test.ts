@@ -1,5 +1,5 @@
-// Every read tool through a real MCP client, over stdio, against the sandbox, through the
-// real @viamrobotics/sdk authentication and gRPC-web transport. Figures are checked
+// Every read tool through a real MCP client (in-process, from source), against the sandbox,
+// through the real @viamrobotics/sdk authentication and gRPC-web transport. Figures are checked
 // against the sandbox's data, not against constants.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -7,10 +7,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { invoicePdfLines, LOCATIONS, ORG, orgSubtotal, outstandingBalance, sourceTotals, TIERS } from "../src/sandbox/data.js";
 import { invoicePdfParts, pdfBytes } from "../src/sandbox/pdf.js";
-import { call, liveEnv, startServer, textOf, useSandboxedServer } from "./harness.js";
+import { call, liveEnv, textOf } from "./harness.js";
+import { startInProcess, useInProcessServer } from "./in-process.js";
 
 // Output schemas listed, so that the MCP SDK's Client also checks every answer against them.
-const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_OUTPUT_SCHEMAS: "true" }));
+const fx = useInProcessServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_OUTPUT_SCHEMAS: "true" }));
 
 type Structured = Record<string, unknown>;
 async function ok(name: string, args: Record<string, unknown> = {}) {
@@ -121,7 +122,7 @@ describe("read tools against the sandbox as a live Viam", () => {
 
 describe("embedded sandbox (no credentials)", () => {
   it("starts the sandbox in-process and marks every answer and the instructions", async () => {
-    const embedded = await startServer();
+    const embedded = await startInProcess();
     try {
       expect(embedded.client.getInstructions()).toMatch(/SANDBOX MODE/);
       // Writes are off: one line says the charge and update tools exist and how they are enabled.

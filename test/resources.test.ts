@@ -3,21 +3,28 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "@modelcontextprotocol/client";
 import { expectedInvoicePdf, LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
-import { liveEnv, startServer, useSandboxedServer } from "./harness.js";
-import type { RunningServer } from "./harness.js";
+import { liveEnv } from "./harness.js";
+import { startInProcess, useInProcessServer } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
-const fx = useSandboxedServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme }));
+const fx = useInProcessServer((sb) => liveEnv(sb, { VIAM_ORG_ID: ORG.acme }));
 
 const acme = () => fx.sandbox.state.orgs.get(ORG.acme)!;
 const uriOf = (orgId: string, invoiceId: string) => `viam-invoice://${orgId}/${invoiceId}`;
 
-async function readError(client: RunningServer["client"], uri: string): Promise<ProtocolError> {
+async function readError(client: InProcessServer["client"], uri: string): Promise<ProtocolError> {
   const error = await client.readResource({ uri }).then(
     () => undefined,
     (err: unknown) => err,
   );
   expect(error).toBeInstanceOf(ProtocolError);
   return error as ProtocolError;
+}
+
+/** The invoice resources listed (the spend app's page is listed beside them: test/app.test.ts). */
+async function invoiceResources(client: RunningServer["client"]) {
+  const { resources } = await client.listResources();
+  return { resources: resources.filter((r) => r.uri.startsWith("viam-invoice://")) };
 }
 
 describe("invoice resources", () => {
@@ -29,7 +36,7 @@ describe("invoice resources", () => {
   });
 
   it("lists the default organization's 12 newest invoices with date, amount in USD and status", async () => {
-    const { resources } = await fx.server.client.listResources();
+    const { resources } = await invoiceResources(fx.server.client);
     const newest = [...acme().invoices].sort((a, b) => b.date.getTime() - a.date.getTime()).slice(0, 12);
     expect(resources.map((r) => r.uri)).toEqual(newest.map((i) => uriOf(ORG.acme, i.id)));
     for (const [n, resource] of resources.entries()) {
@@ -43,7 +50,7 @@ describe("invoice resources", () => {
   });
 
   it("reads a listed invoice as a base64 blob equal to the PDF's bytes", async () => {
-    const { resources } = await fx.server.client.listResources();
+    const { resources } = await invoiceResources(fx.server.client);
     for (const n of [0, 3]) {
       const inv = acme().invoices.find((i) => uriOf(ORG.acme, i.id) === resources[n]!.uri)!;
       const { contents } = await fx.server.client.readResource({ uri: resources[n]!.uri });
@@ -98,8 +105,8 @@ describe("invoice resources: configuration", () => {
   it("BILLING_MCP_RESOURCE_MAX_BYTES sets the cap: a small invoice over it is refused, one under it served", async () => {
     const inv = acme().invoices[0]!;
     const size = expectedInvoicePdf(acme(), inv).byteLength;
-    const small = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size - 1) }));
-    const exact = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size) }));
+    const small = await startInProcess(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size - 1) }));
+    const exact = await startInProcess(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_RESOURCE_MAX_BYTES: String(size) }));
     try {
       const over = await small.client.readResource({ uri: uriOf(ORG.acme, inv.id) });
       expect((over.contents[0] as { text: string }).text).toContain(`larger than the resource size cap of ${size - 1} bytes`);
@@ -111,9 +118,9 @@ describe("invoice resources: configuration", () => {
   });
 
   it("without VIAM_ORG_ID a live server lists nothing but still reads any organization's invoice", async () => {
-    const noDefault = await startServer(liveEnv(fx.sandbox));
+    const noDefault = await startInProcess(liveEnv(fx.sandbox));
     try {
-      expect((await noDefault.client.listResources()).resources).toEqual([]);
+      expect((await invoiceResources(noDefault.client)).resources).toEqual([]);
       const inv = fx.sandbox.state.orgs.get(ORG.fieldworks)!.invoices[0]!;
       const { contents } = await noDefault.client.readResource({ uri: uriOf(ORG.fieldworks, inv.id) });
       const blob = Buffer.from((contents[0] as { blob: string }).blob, "base64");
@@ -124,9 +131,9 @@ describe("invoice resources: configuration", () => {
   });
 
   it("the embedded sandbox without VIAM_ORG_ID lists org-acme and says it is sandbox data", async () => {
-    const embedded = await startServer();
+    const embedded = await startInProcess();
     try {
-      const { resources } = await embedded.client.listResources();
+      const { resources } = await invoiceResources(embedded.client);
       expect(resources).toHaveLength(12);
       expect(resources.every((r) => r.uri.startsWith(`viam-invoice://${ORG.acme}/`))).toBe(true);
       expect(resources.every((r) => /Sandbox data \(demo\), not real billing/.test(r.description ?? ""))).toBe(true);
@@ -140,7 +147,7 @@ describe("invoice resources: configuration", () => {
   });
 
   it("a server whose --tools leave out viam_get_invoice_pdf serves no invoice resources", async () => {
-    const limited = await startServer(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_invoices_summary"]);
+    const limited = await startInProcess(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_org_billing_information"]);
     try {
       expect(limited.client.getServerCapabilities()?.resources).toBeUndefined();
     } finally {

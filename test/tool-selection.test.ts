@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import type { ToolDefinition } from "../src/mcp/tool-definition.js";
 import { selectTools, UsageError } from "../src/mcp/tool-selection.js";
 import { allTools } from "../tools/index.js";
-import { call, runCli, startServer, textOf } from "./harness.js";
+import { call, runCli, textOf } from "./harness.js";
+import { startInProcess } from "./in-process.js";
 
 const names = (tools: readonly { name: string }[]) => tools.map((t) => t.name);
 const USAGE = "viam_get_current_month_usage";
@@ -70,7 +71,7 @@ describe("server start-up refuses a bad selection: exit 2, one line on stderr, n
 
 describe("a server with a selection", () => {
   it("lists only the chosen tools, and an unselected tool cannot be called", async () => {
-    const server = await startServer({}, ["--tools", `${TIERS},${INVOICES}`]);
+    const server = await startInProcess({}, ["--tools", `${TIERS},${INVOICES}`]);
     try {
       expect(names((await server.client.listTools()).tools)).toEqual([INVOICES, TIERS]);
       await expect(call(server.client, USAGE, { org_id: "org-acme" })).rejects.toThrow(new RegExp(`Tool ${USAGE} not found`));
@@ -82,13 +83,13 @@ describe("a server with a selection", () => {
   });
 
   it("takes BILLING_MCP_TOOLS, and --tools wins over it", async () => {
-    const fromEnv = await startServer({ BILLING_MCP_TOOLS: USAGE });
+    const fromEnv = await startInProcess({ BILLING_MCP_TOOLS: USAGE });
     try {
       expect(names((await fromEnv.client.listTools()).tools)).toEqual([USAGE]);
     } finally {
       await fromEnv.close();
     }
-    const both = await startServer({ BILLING_MCP_TOOLS: USAGE }, ["--tools", TIERS]);
+    const both = await startInProcess({ BILLING_MCP_TOOLS: USAGE }, ["--tools", TIERS]);
     try {
       expect(names((await both.client.listTools()).tools)).toEqual([TIERS]);
     } finally {

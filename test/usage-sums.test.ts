@@ -6,9 +6,10 @@ import { legacyUsage, ORG, orgSubtotal, UNKNOWN_SOURCE_TYPE, UNKNOWN_USAGE_COST_
 import type { SandboxOrg } from "../src/sandbox/data.js";
 import { sourceTypeName, usageCostTypeName } from "../src/viam/proto.js";
 import { usageFigures } from "../tools/viam-get-current-month-usage.js";
-import { call, liveEnv, textOf, useSandboxedServer } from "./harness.js";
+import { call, liveEnv, textOf } from "./harness.js";
+import { useInProcessServer } from "./in-process.js";
 
-const fx = useSandboxedServer((sb) => liveEnv(sb, { BILLING_MCP_OUTPUT_SCHEMAS: "true" }));
+const fx = useInProcessServer((sb) => liveEnv(sb, { BILLING_MCP_OUTPUT_SCHEMAS: "true" }));
 
 const ORGS = [ORG.acme, ORG.fieldworks, ORG.orbital, ORG.fleet, ORG.empty];
 

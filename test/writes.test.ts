@@ -1,4 +1,4 @@
-// Write tools end to end: the built server over stdio, a real MCP client, the Viam sandbox as
+// Write tools end to end: the server in-process from source, a real MCP client, the Viam sandbox as
 // the upstream. What reached Viam is read from the sandbox (calls, state), never assumed.
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,8 +7,10 @@ import type { CallToolResult, ElicitResult } from "@modelcontextprotocol/client"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_AUDIT_LINE_BYTES } from "../src/writes/audit-log.js";
 import { testClock } from "./clock.js";
-import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
-import type { RunningServer, ViamSandbox } from "./harness.js";
+import { call, liveEnv, startViamSandbox, textOf } from "./harness.js";
+import type { ViamSandbox } from "./harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
 const WRITE_TOOLS = [
   "viam_send_payment_required_email",
@@ -71,27 +73,27 @@ function auditLines(path: string): AuditLine[] {
 // ---- calls ----
 const structured = (result: CallToolResult) => result.structuredContent as Record<string, unknown> & { details: Record<string, unknown> };
 const tokenOf = (result: CallToolResult) => structured(result).confirmation_token as string;
-const disabledText = (name: string) => `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
+const disabledText = (name: string) => `"${name}" changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true).`;
 const CHARGE = { org_id_to_charge: "org-acme", subtotal: 100, tax: 8.25, description: "Setup fee" };
 
 async function startWrites(env: Record<string, string> = {}) {
   const audit = tempAuditPath();
-  const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit, ...env }), ["--allow-writes"]);
+  const server = await startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit, ...env }), ["--allow-writes"]);
   return { server, audit };
 }
 
-async function previewAndConfirm(server: RunningServer, tool: string, args: Record<string, unknown>) {
+async function previewAndConfirm(server: InProcessServer, tool: string, args: Record<string, unknown>) {
   const preview = await call(server.client, tool, args);
   expect(preview.isError, textOf(preview)).toBeFalsy();
   return call(server.client, tool, { ...args, confirm: true, confirmation_token: tokenOf(preview) });
 }
 
 describe("writes disabled (default)", () => {
-  let server: RunningServer;
+  let server: InProcessServer;
   let audit: string;
   beforeAll(async () => {
     audit = tempAuditPath();
-    server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }));
+    server = await startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }));
   });
   afterAll(() => server?.close());
 
@@ -101,7 +103,7 @@ describe("writes disabled (default)", () => {
     expect(names).toContain("viam_get_invoices_summary");
     for (const name of WRITE_TOOLS) {
       const stub = tools.find((t) => t.name === name);
-      expect(stub?.description).toBe("Disabled: it changes billing: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true.");
+      expect(stub?.description).toBe("Disabled: it changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true).");
       expect(Object.keys(stub?.inputSchema.properties ?? {})).toEqual([]);
       expect(stub?.outputSchema).toBeUndefined();
       expect(stub?.annotations?.readOnlyHint).toBe(false);
@@ -151,7 +153,7 @@ describe("writes disabled (default)", () => {
   });
 
   it("BILLING_MCP_ALLOW_WRITES=true enables them", async () => {
-    const enabled = await startServer(liveEnv(sandbox, { BILLING_MCP_ALLOW_WRITES: "true", BILLING_MCP_AUDIT_LOG: tempAuditPath() }));
+    const enabled = await startInProcess(liveEnv(sandbox, { BILLING_MCP_ALLOW_WRITES: "true", BILLING_MCP_AUDIT_LOG: tempAuditPath() }));
     try {
       const names = (await enabled.client.listTools()).tools.map((t) => t.name);
       for (const name of WRITE_TOOLS) expect(names).toContain(name);
@@ -162,7 +164,7 @@ describe("writes disabled (default)", () => {
 });
 
 describe("writes enabled", () => {
-  let server: RunningServer;
+  let server: InProcessServer;
   let audit: string;
   beforeAll(async () => {
     ({ server, audit } = await startWrites());
@@ -328,6 +330,39 @@ describe("writes enabled", () => {
     expect(structured(odd).details).toMatchObject({ subtotal: 19.99, tax: 0.07, total: 20.06 });
   });
 
+  it("look-alike ids (letters of two scripts, fullwidth forms) are refused at preview, naming what was found", async () => {
+    const before = writeCalls();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ org_id_to_charge: "org-\u0430\u0441me", subtotal: 10, tax: 0 }, /org_id_to_charge.*mixes Latin with Cyrillic letters \(Cyrillic "\u0430" U\+0430, Cyrillic "\u0441" U\+0441\), a look-alike of another id; retype it in one script/],
+      [{ org_id_to_charge: "org-acme", subtotal: 10, tax: 0, org_id_for_branding: "org-fle\u03bft" }, /org_id_for_branding.*mixes Latin with Greek letters \(Greek "\u03bf" U\+03BF\)/],
+      [{ org_id_to_charge: "org-ac\uff4de", subtotal: 10, tax: 0 }, /org_id_to_charge.*contains "\uff4d" U\+FF4D, a compatibility form \(fullwidth or styled\) that looks like "m"/],
+    ];
+    for (const [args, rule] of cases) {
+      const result = await call(server.client, "viam_charge_organization", args);
+      expect(result.isError, textOf(result)).toBe(true);
+      expect(textOf(result)).toMatch(rule);
+      expect(result.structuredContent).toBeUndefined();
+    }
+    const tier = await call(server.client, "viam_update_organization_billing_tier", { organization_id: "\u043erg-acme", billing_tier: "free" });
+    expect(textOf(tier)).toMatch(/organization_id.*mixes Latin with Cyrillic letters \(Cyrillic "\u043e" U\+043E\)/);
+    expect(writeCalls()).toBe(before);
+    expect(newAudit().filter((l) => l.outcome === "previewed")).toEqual([]);
+    // One script throughout is an id like any other (here unknown to the sandbox, so refused as such).
+    expect(textOf(await call(server.client, "viam_charge_organization", { org_id_to_charge: "\u043e\u0440\u0433-1", subtotal: 10, tax: 0 }))).toMatch(/^Refused: Not found/);
+  });
+
+  it("constructor and prototype are refused like any unknown argument", async () => {
+    const unknown = (key: string) =>
+      `unknown argument ${JSON.stringify(key)}: viam_charge_organization takes org_id_to_charge, subtotal, tax, description, org_id_for_branding, disable_confirmation_email, allow_duplicate, confirm, confirmation_token, timeout`;
+    for (const key of ["constructor", "prototype", "bogus"]) {
+      const args = JSON.parse(`{"org_id_to_charge":"org-acme","subtotal":1,"tax":0,${JSON.stringify(key)}:{"polluted":true}}`) as Record<string, unknown>;
+      const result = await call(server.client, "viam_charge_organization", args);
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toContain(unknown(key));
+    }
+    expect(newAudit()).toEqual([]);
+  });
+
   it("an org the key cannot see is refused at preview: no token, nothing sent", async () => {
     const before = writeCalls();
     const refused = await call(server.client, "viam_charge_organization", { org_id_to_charge: "org-nowhere", subtotal: 10, tax: 0 });
@@ -486,7 +521,7 @@ describe("audit log", () => {
   });
 
   it("defaults to ~/.local/state/billing-mcp/audit.jsonl", async () => {
-    const server = await startServer(liveEnv(sandbox), ["--allow-writes"]);
+    const server = await startInProcess(liveEnv(sandbox), ["--allow-writes"]);
     try {
       await call(server.client, "viam_send_payment_required_email", { customer_org_id: "org-acme", billing_owner_org_id: "org-fleet" });
       expect(auditLines(join(server.home, ".local", "state", "billing-mcp", "audit.jsonl")).map((l) => l.outcome)).toEqual(["previewed"]);
@@ -499,7 +534,7 @@ describe("audit log", () => {
 describe("elicitation", () => {
   async function startAsking(answer: ElicitResult | Error) {
     const audit = tempAuditPath();
-    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"], { elicitation: {} });
+    const server = await startInProcess(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"], { elicitation: {} });
     const asked: string[] = [];
     server.client.setRequestHandler("elicitation/create", (request) => {
       asked.push(request.params.message);

@@ -13,12 +13,13 @@ export interface Logger {
 /** A destination besides stderr; it filters by its own level. */
 export type LogSink = (level: LogLevel, message: string) => void;
 
-export function stderrLogger(minLevel: LogLevel = (process.env.BILLING_MCP_LOG_LEVEL as LogLevel) || "info"): Logger {
+/** Log lines as the CLI writes them; `write` is stderr unless a test (the in-process harness) keeps them. */
+export function stderrLogger(minLevel: LogLevel = (process.env.BILLING_MCP_LOG_LEVEL as LogLevel) || "info", write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
   const min = order[minLevel] ?? order.info;
   return {
     log(level, message) {
       if (order[level] < min) return;
-      process.stderr.write(`billing-mcp ${level}: ${redact(message)}\n`);
+      write(`billing-mcp ${level}: ${redact(message)}\n`);
     },
   };
 }

@@ -9,6 +9,8 @@ import type { CallToolResult, InputRequiredResult, ServerContext } from "@modelc
 import { z } from "zod";
 import { allTools } from "../../tools/index.js";
 import { AuditLog } from "../writes/audit-log.js";
+import { removeStalePartials } from "../viam/invoice-download.js";
+import { writesDisabled } from "../core/config.js";
 import type { Config } from "../core/config.js";
 import { ChargeLedger, describeCharges } from "../writes/charge-ledger.js";
 import { chargeIdentity, CONFIRM_FORM, ConfirmationGate, confirmationFields, elicitationAsker, humanAnswer, writeOutputShape } from "../writes/confirmation-gate.js";
@@ -16,6 +18,8 @@ import type { InBandAsk } from "../writes/confirmation-gate.js";
 import { redact, ToolError } from "../core/errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
+import { registerSpendApp, SPEND_APP_URI } from "./spend-app.js";
 import { LatitudeClient } from "../latitude/client.js";
 import { OrgDirectory } from "../viam/org-directory.js";
 import { compactInputSchema, listedAnnotations } from "./listed-schema.js";
@@ -140,12 +144,6 @@ function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "write" && typeof tool.preview !== "function") throw new Error(`${tool.name}: a write tool needs a preview`);
 }
 
-const ENABLE_WRITES = "start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true";
-
-function disabledWriteMessage(name: string): string {
-  return `${name} changes billing and is disabled: ${ENABLE_WRITES}`;
-}
-
 /** Which Viam the audit log's lines are about: "sandbox", or the Viam host. */
 const auditTarget = (config: Config) => (config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
 
@@ -181,19 +179,29 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const audit = new AuditLog(config.auditLogPath, auditTarget(config), config.clock);
   const gate = new ConfirmationGate({ audit, clock: config.clock, ledger, maxChargeUsd: config.maxChargeUsd, maxDailyChargeUsd: config.maxDailyChargeUsd, ttlMs: config.confirmTtlMs, logger });
   for (const tool of tools) assertConsistent(tool);
+  // A server killed mid-download left its temporary file beside the destination.
+  if (tools.some((t) => t.name === "viam_get_invoice_pdf")) {
+    void removeStalePartials(config.downloadDir).then(
+      (removed) => removed.length && logger.log("info", `removed ${removed.length} unfinished download${removed.length === 1 ? "" : "s"} a stopped server left: ${removed.join(", ")}`),
+      () => undefined,
+    );
+  }
   const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
   function registerTool(server: McpServer, tool: ToolDefinition): void {
     const write = tool.access === "write";
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: compactInputSchema(toolInputSchema(tool)),
-        outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
-        annotations: listedAnnotations(tool),
-      },
+    const listing = {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: compactInputSchema(toolInputSchema(tool)),
+      outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
+      annotations: listedAnnotations(tool),
+    };
+    // A tool with an app goes through ext-apps' helper, which writes its _meta.ui (and the older
+    // "ui/resourceUri" key some hosts still read); the result is the same for every client.
+    const register = (handler: (args: Record<string, unknown>, ctx: ServerContext) => Promise<CallToolResult | InputRequiredResult>) =>
+      tool.app ? registerAppTool(server, tool.name, { ...listing, _meta: { ui: tool.app } }, handler as never) : server.registerTool(tool.name, listing, handler);
+    register(
       async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult | InputRequiredResult> => {
         if (calls.draining) {
           return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
@@ -275,7 +283,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       tool.name,
       {
         title: tool.title,
-        description: `Disabled: it changes billing: ${ENABLE_WRITES}.`,
+        description: `Disabled: ${writesDisabled()}.`,
         inputSchema: z.looseObject({}),
         annotations: listedAnnotations(tool),
       },
@@ -288,7 +296,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
         const reason = issue ? `writes are disabled (and the arguments are invalid: ${issue.path.join(".") || "arguments"} ${issue.message})` : "writes are disabled";
         // Best effort: the refusal stands whether or not it can be recorded.
         void audit.append({ tool: tool.name, arguments: rest, outcome: "refused", reason }).catch(() => undefined);
-        return { isError: true, content: [{ type: "text", text: disabledWriteMessage(tool.name) }] };
+        return { isError: true, content: [{ type: "text", text: `${writesDisabled(tool.name)}.` }] };
       },
     );
   }
@@ -307,6 +315,8 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       for (const tool of stubs) registerStub(server, tool);
       // The resources are the PDF tool's other face (and point to it when too large): served with it.
       if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
+      // The app's page, when a served tool declares it.
+      if (tools.some((t) => t.app?.resourceUri === SPEND_APP_URI)) registerSpendApp(server);
       registerPrompts(server, config, new Set(tools.map((t) => t.name)));
       return server;
     },

@@ -20,6 +20,7 @@ const QUICK = process.argv.includes("--quick");
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SERVER_ENTRY = join(ROOT, "dist/src/cli.js");
 const SANDBOX_ENTRY = join(ROOT, "dist/bench/sandbox-process.js");
+const RELAY_ENTRY = join(ROOT, "dist/bench/relay.js");
 
 const reps = {
   startup: QUICK ? 3 : 9,
@@ -29,6 +30,7 @@ const reps = {
   batchRounds: QUICK ? 1 : 3,
   rssBaseline: QUICK ? 1 : 3,
   pdfRounds: QUICK ? 1 : 3,
+  lineRounds: QUICK ? 1 : 3,
 };
 
 interface SandboxInfo {
@@ -156,7 +158,7 @@ async function measureStartup(sandbox: SandboxInfo): Promise<Record<string, unkn
     if (i % 2 === 1) base.push(await spawnEmptyNode());
   }
   const r = median(server) / median(base);
-  report("startup", r <= 1.6, `spawn to tools/list answered, median of ${reps.startup}: ${ms(median(server))} vs spawn to exit of node -e "": ${ms(median(base))} = ${ratio(r)} (target at most 1.6x)`);
+  report("startup", r <= 2.0, `spawn to tools/list answered, median of ${reps.startup}: ${ms(median(server))} vs spawn to exit of node -e "": ${ms(median(base))} = ${ratio(r)} (target at most 2.0x)`);
   return listing;
 }
 
@@ -178,7 +180,8 @@ async function measureCalls(sandboxProcess: Sandbox): Promise<void> {
     serviceHost: sandbox.url,
     credentials: { type: "api-key", authEntity: sandbox.apiKeyId, payload: sandbox.apiKey },
   })) as DirectViamClient;
-  const direct = () => viam.billingClient.getCurrentMonthUsage(ORG.acme);
+  const relay = await startRelay(sandbox);
+  const direct = () => relay.call(ORG.acme);
 
   for (let i = 0; i < reps.callWarmup; i++) {
     await viaMcp();
@@ -201,7 +204,12 @@ async function measureCalls(sandboxProcess: Sandbox): Promise<void> {
     }
   }
   const r = median(mcpTimes) / median(directTimes);
-  report("per-call", r <= 1.15, `one viam_get_current_month_usage call, median of ${reps.calls}: ${ms(median(mcpTimes))} vs the same RPC directly with @viamrobotics/sdk: ${ms(median(directTimes))} = ${ratio(r)} (target at most 1.15x)`);
+  await relay.close();
+  report(
+    "per-call",
+    r <= 1.15,
+    `one viam_get_current_month_usage call, median of ${reps.calls}: ${ms(median(mcpTimes))} vs a bare relay process (a line in, the same RPC with @viamrobotics/sdk, a line out): ${ms(median(directTimes))} = ${ratio(r)} (target at most 1.15x)`,
+  );
 
   // Concurrency: N calls one after another vs N at once, alternating, medians over rounds.
   // Against the loopback sandbox every call is pure CPU on this 2-core machine, so sequential
@@ -237,8 +245,8 @@ async function measureCalls(sandboxProcess: Sandbox): Promise<void> {
   const speedup = remote.sequential / remote.concurrent;
   report(
     "concurrency",
-    speedup >= 5 && remote.errors + loopback.errors === 0,
-    `${reps.batch} concurrent calls: ${ms(remote.concurrent)} vs ${reps.batch} sequential: ${ms(remote.sequential)} (medians of ${reps.batchRounds}, Viam round trip ${UPSTREAM_RTT_MS} ms) = ${ratio(speedup)} faster, ${remote.errors + loopback.errors} errors in ${remote.calls + loopback.calls} calls (target at least 5x faster, zero errors)`,
+    speedup >= 10 && remote.errors + loopback.errors === 0,
+    `${reps.batch} concurrent calls: ${ms(remote.concurrent)} vs ${reps.batch} sequential: ${ms(remote.sequential)} (medians of ${reps.batchRounds}, Viam round trip ${UPSTREAM_RTT_MS} ms) = ${ratio(speedup)} faster, ${remote.errors + loopback.errors} errors in ${remote.calls + loopback.calls} calls (target at least 10x faster, zero errors)`,
   );
   note(`on loopback (no round trip, CPU-bound): ${ms(loopback.concurrent)} vs ${ms(loopback.sequential)} = ${ratio(loopback.sequential / loopback.concurrent)} faster`);
 
@@ -247,7 +255,7 @@ async function measureCalls(sandboxProcess: Sandbox): Promise<void> {
   for (let i = 0; i < reps.rssBaseline; i++) basePeaks.push(await emptyNodePeakKiB());
   const base = median(basePeaks);
   const above = serverPeak - base;
-  report("rss-calls", above <= 50 * 1024, `peak RSS after the call and concurrency runs: ${mib(serverPeak)} vs node -e "": ${mib(base)} = ${mib(above)} above it (target at most 50 MiB above)`);
+  report("rss-calls", above <= 60 * 1024, `peak RSS after the call and concurrency runs: ${mib(serverPeak)} vs node -e "": ${mib(base)} = ${mib(above)} above it (target at most 60 MiB above)`);
 
   await measureUsageText(server, viam);
   await server.close();
@@ -281,6 +289,98 @@ async function measureUsageText(server: StdioMcpClient, viam: DirectViamClient):
     "usage-text-tokens",
     share <= 0.35 && missing.length === 0,
     `usage answer text (org-acme): ${tokens(text)} tokens vs the raw response as JSON: ${tokens(raw)} tokens = ${(share * 100).toFixed(1)}%; nonzero figures missing from the text: ${missing.length ? missing.join(", ") : "none"} (target at most 35%, every nonzero figure kept)`,
+  );
+}
+
+/** The relay process of the per-call baseline, one line per call. */
+async function startRelay(sandbox: SandboxInfo) {
+  const child = spawn(process.execPath, [RELAY_ENTRY], { env: serverEnv(sandbox), stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on("line", (line) => waiting.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  if ((await next()) !== "ready") throw new Error("the relay did not start");
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    async call(orgId: string) {
+      const answer = next();
+      child.stdin.write(`${orgId}\n`);
+      const line = await answer;
+      if (line.startsWith('{"error"')) throw new Error(`relay: ${line}`);
+      return line;
+    },
+    async close() {
+      child.stdin.end();
+      child.kill();
+      await exited;
+    },
+  };
+}
+
+/**
+ * One line of `mb` MB (a ping padded in _meta, no newline until its end), then a ping: the time
+ * from the first byte to the ping's answer or the connection's close, and the peak RSS above the
+ * server's idle peak. Over the 10 MB message limit the SDK's transport closes the connection.
+ */
+async function hugeLine(sandbox: SandboxInfo, mb: number): Promise<{ ms: number; aboveKiB: number; closed: boolean }> {
+  const server = new StdioMcpClient(SERVER_ENTRY, serverEnv(sandbox));
+  await server.initialize();
+  await server.request("ping");
+  const idle = server.peakRssKiB();
+  let peak = idle;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, server.peakRssKiB());
+    } catch {
+      // exited
+    }
+  }, 5);
+  const exited = new Promise<void>((resolve) => server.child.once("exit", () => resolve()));
+  server.child.stdin.on("error", () => undefined); // EPIPE once the server has closed
+  const started = performance.now();
+  const head = Buffer.from('{"jsonrpc":"2.0","id":999999,"method":"ping","params":{"_meta":{"padding":"');
+  const chunk = Buffer.alloc(1024 * 1024, "x");
+  const write = async (buffer: Buffer) => {
+    if (server.child.exitCode !== null) return;
+    if (!server.child.stdin.write(buffer)) await Promise.race([new Promise((r) => server.child.stdin.once("drain", r)), exited]);
+  };
+  await write(head);
+  for (let i = 0; i < mb && server.child.exitCode === null; i++) await write(chunk);
+  await write(Buffer.from('"}}}\n'));
+  const ping = server.child.exitCode === null ? server.request("ping") : Promise.resolve({ id: 0, error: { code: -1, message: "closed" } });
+  // The client answers a request pending at exit with an error: that is the close.
+  const answered = await Promise.race([ping.then((r) => (r.error ? ("closed" as const) : ("answered" as const))), exited.then(() => "closed" as const)]);
+  const elapsed = performance.now() - started;
+  clearInterval(sampler);
+  try {
+    peak = Math.max(peak, server.peakRssKiB());
+  } catch {
+    // exited
+  }
+  if (answered === "answered") await server.close();
+  else await exited;
+  return { ms: elapsed, aboveKiB: peak - idle, closed: answered === "closed" };
+}
+
+async function measureHugeLine(sandbox: SandboxInfo): Promise<void> {
+  const big = QUICK ? 16 : 64;
+  const small: number[] = [];
+  const large: number[] = [];
+  const above: number[] = [];
+  let closed = true;
+  for (let round = 0; round < reps.lineRounds; round++) {
+    small.push((await hugeLine(sandbox, 1)).ms);
+    const result = await hugeLine(sandbox, big);
+    large.push(result.ms);
+    above.push(result.aboveKiB);
+    closed &&= result.closed;
+  }
+  const r = median(large) / median(small);
+  const peak = Math.max(...above);
+  report(
+    "line-64mb",
+    r <= 64 && peak <= 64 * 1024 && closed,
+    `one ${big} MB line then a ping: ${closed ? "connection closed" : "answered"} after ${ms(median(large))} vs a 1 MB line then a ping answered after ${ms(median(small))} = ${ratio(r)}; peak RSS ${mib(peak)} above idle (largest of ${reps.lineRounds}) (target at most 64x, at most 64 MiB above idle)`,
   );
 }
 
@@ -375,6 +475,7 @@ async function main(): Promise<void> {
     const listing = await measureStartup(sandbox.info);
     await measureCalls(sandbox);
     await measurePdf(sandbox.info);
+    await measureHugeLine(sandbox.info);
     measureListing(listing);
     // HTTP mode's rows (issue 19): informational, not one of the targets above.
     await measureHttpThroughput({ serverEntry: SERVER_ENTRY, env: () => serverEnv(sandbox.info), orgId: ORG.acme, calls: QUICK ? 100 : 2000, write: (line) => process.stdout.write(line) });

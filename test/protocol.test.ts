@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport as V1StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ElicitRequestSchema as V1ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../src/mcp/stdio-wire.js";
 import { ORG } from "../src/sandbox/data.js";
@@ -106,6 +107,145 @@ describe.each([
     const bad = await session.callTool("viam_get_current_month_usage", { org: ORG.acme });
     expect(bad.isError).toBe(true);
     expect(bad.content.map((c) => c.text).join("\n")).toMatch(/unknown argument "org": viam_get_current_month_usage takes org_id, timeout/);
+  });
+});
+
+const CONFIRM_CHARGE = { org_id_to_charge: ORG.acme, subtotal: 10, tax: 2.5 };
+const auditTrail = (path: string) =>
+  readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { outcome: string; via?: string; confirmation?: string; arguments: { description?: string } });
+const tempAudit = () => join(mkdtempSync(join(tmpdir(), "billing-mcp-audit-")), "audit.jsonl");
+
+describe("the confirmation flow, in both generations, with clients that can show a form", () => {
+  /** A 2026-07-28 client declaring elicitation: it answers the question the first round returns (input_required) and the SDK retries the call. */
+  async function modernAsking(answer: { action: "accept" | "decline"; content?: { confirm: boolean } }, audit: string) {
+    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"], { elicitation: { form: {} } }, "2026");
+    const asked: string[] = [];
+    server.client.setRequestHandler("elicitation/create", (request) => {
+      asked.push(request.params.message);
+      return answer;
+    });
+    return { server, asked };
+  }
+
+  it(`${MODERN_REVISION}: asks through input_required and charges once the person accepts, in one callTool`, async () => {
+    const audit = tempAudit();
+    const { server, asked } = await modernAsking({ action: "accept", content: { confirm: true } }, audit);
+    try {
+      const before = sandbox.calls.get("ChargeOrganization") ?? 0;
+      const done = await call(server.client, "viam_charge_organization", { ...CONFIRM_CHARGE, description: "modern, accepted" });
+      expect(done.isError, textOf(done)).toBeFalsy();
+      expect(done.structuredContent?.status).toBe("executed");
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toMatch(/org-acme 12\.50 USD/);
+      expect(sandbox.calls.get("ChargeOrganization") ?? 0).toBe(before + 1);
+      const trail = auditTrail(audit);
+      expect(trail.map((l) => [l.outcome, l.via])).toEqual([
+        ["previewed", "elicitation"],
+        ["attempt", "elicitation"],
+        ["executed", "elicitation"],
+      ]);
+      // The question and the answer are tied by the state the client echoed (its fingerprint).
+      expect(new Set(trail.map((l) => l.confirmation)).size).toBe(1);
+      expect(trail[0]?.confirmation).toMatch(/^sha256:/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it(`${MODERN_REVISION}: a declined question charges nothing and answers declined`, async () => {
+    const audit = tempAudit();
+    const { server, asked } = await modernAsking({ action: "decline" }, audit);
+    try {
+      const before = sandbox.calls.get("ChargeOrganization") ?? 0;
+      const declined = await call(server.client, "viam_charge_organization", { ...CONFIRM_CHARGE, description: "modern, declined" });
+      expect(declined.isError, textOf(declined)).toBeFalsy();
+      expect(declined.structuredContent?.status).toBe("declined");
+      expect(asked).toHaveLength(1);
+      expect(sandbox.calls.get("ChargeOrganization") ?? 0).toBe(before);
+      expect(auditTrail(audit).map((l) => [l.outcome, l.via])).toEqual([
+        ["previewed", "elicitation"],
+        ["declined", "elicitation"],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it(`${MODERN_REVISION}: a retry whose arguments differ from the question's is refused (the state binds them)`, async () => {
+    const audit = tempAudit();
+    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: audit }), ["--allow-writes"], { elicitation: { form: {} } }, "2026");
+    try {
+      const before = sandbox.calls.get("ChargeOrganization") ?? 0;
+      const asked = { ...CONFIRM_CHARGE, description: "modern, altered" };
+      const first = (await server.client.callTool({ name: "viam_charge_organization", arguments: asked }, { allowInputRequired: true })) as unknown as {
+        resultType?: string;
+        requestState?: string;
+        inputRequests?: Record<string, { method: string }>;
+      };
+      expect(first.resultType).toBe("input_required");
+      expect(first.inputRequests?.confirm?.method).toBe("elicitation/create");
+      const accept = { confirm: { action: "accept", content: { confirm: true } } };
+      const altered = await server.client.callTool({ name: "viam_charge_organization", arguments: { ...asked, subtotal: 900 }, inputResponses: accept, requestState: first.requestState } as never);
+      expect(altered.isError).toBe(true);
+      expect(textOf(altered)).toMatch(/^Refused: this confirmation_token was issued for different arguments/);
+      const forged = await server.client.callTool({ name: "viam_charge_organization", arguments: asked, inputResponses: accept, requestState: "forged" } as never);
+      expect(textOf(forged)).toMatch(/^Refused: this confirmation_token was not issued by this server process/);
+      expect(sandbox.calls.get("ChargeOrganization") ?? 0).toBe(before);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("2025-11-25 (the v1 SDK's client): the server pushes elicitation/create within the call", async () => {
+    const audit = tempAudit();
+    const transport = new V1StdioClientTransport({
+      command: process.execPath,
+      args: [SERVER_ENTRY, "--allow-writes"],
+      env: { PATH: process.env.PATH ?? "", HOME: mkdtempSync(join(tmpdir(), "billing-mcp-v1-")), BILLING_MCP_AUDIT_LOG: audit, ...env() },
+      stderr: "pipe",
+    });
+    const client = new V1Client({ name: "v1-client", version: "1.32" }, { capabilities: { elicitation: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler(V1ElicitRequestSchema, (request) => {
+      asked.push(request.params.message);
+      return { action: "accept", content: { confirm: true } };
+    });
+    await client.connect(transport);
+    try {
+      const done = (await client.callTool({ name: "viam_charge_organization", arguments: { ...CONFIRM_CHARGE, description: "v1, accepted" } })) as { structuredContent?: { status?: string } };
+      expect(done.structuredContent?.status).toBe("executed");
+      expect(asked).toHaveLength(1);
+      expect(auditTrail(audit).map((l) => [l.outcome, l.via])).toEqual([
+        ["previewed", "elicitation"],
+        ["attempt", "elicitation"],
+        ["executed", "elicitation"],
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe(`a ${MODERN_REVISION} client and MCP logging`, () => {
+  it("gets a call's log messages at the level its request's envelope names, and none without one", async () => {
+    const server = await startServer(liveEnv(sandbox), [], {}, "2026");
+    const messages: { level: string; data: unknown }[] = [];
+    server.client.setNotificationHandler("notifications/message", (n) => void messages.push(n.params));
+    try {
+      sandbox.faults.unavailableNext = 1;
+      expect((await call(server.client, "viam_get_available_billing_tiers")).isError).toBeFalsy();
+      expect(messages).toEqual([]);
+      sandbox.faults.unavailableNext = 1;
+      const logged = await server.client.callTool({ name: "viam_get_available_billing_tiers", arguments: {}, _meta: { "io.modelcontextprotocol/logLevel": "debug" } });
+      expect(logged.isError).toBeFalsy();
+      await expect.poll(() => messages.filter((m) => String(m.data).includes("retrying")).length).toBe(1);
+      expect(messages.find((m) => String(m.data).includes("retrying"))).toMatchObject({ level: "debug", logger: "billing-mcp" });
+    } finally {
+      await server.close();
+    }
   });
 });
 

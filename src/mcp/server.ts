@@ -3,8 +3,9 @@
 // registered with annotations derived from their access class, and every call wrapped in the
 // same context and error handling. serveStdio (src/cli.ts) asks the factory for the instance
 // that serves a connection, of either protocol generation.
-import { McpServer } from "@modelcontextprotocol/server";
-import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { inputRequired, inputResponse, McpServer } from "@modelcontextprotocol/server";
+import type { CallToolResult, InputRequiredResult, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { allTools } from "../../tools/index.js";
 import { AuditLog } from "../writes/audit-log.js";
@@ -14,7 +15,8 @@ import type { Config } from "../core/config.js";
 import { ChargeLedger, describeCharges } from "../writes/charge-ledger.js";
 import { InProcessWriteState } from "../writes/write-state.js";
 import type { WriteState } from "../writes/write-state.js";
-import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "../writes/confirmation-gate.js";
+import { chargeIdentity, CONFIRM_FORM, ConfirmationGate, confirmationFields, elicitationAsker, humanAnswer, writeOutputShape } from "../writes/confirmation-gate.js";
+import type { InBandAsk } from "../writes/confirmation-gate.js";
 import { redact, ToolError } from "../core/errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
@@ -25,7 +27,7 @@ import { OrgDirectory } from "../viam/org-directory.js";
 import { compactInputSchema, listedAnnotations } from "./listed-schema.js";
 import { withSinks } from "../core/logger.js";
 import { mcpLogSink } from "./log-sink.js";
-import type { Logger, LogSink } from "../core/logger.js";
+import type { Logger, LogLevel, LogSink } from "../core/logger.js";
 import { registerPrompts } from "./prompts.js";
 import { instructions, SERVER_NAME, SERVER_VERSION } from "./server-info.js";
 import { SANDBOX_NOTICE } from "../billing/render.js";
@@ -179,7 +181,13 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const unresolved = unresolvedCharges(ledger);
   // Log messages go to stderr and to each connected client that asked for them (logging/setLevel).
   const clientSinks = new Set<LogSink>();
-  const logger = withSinks(stderr, (level, message) => clientSinks.forEach((sink) => sink(level, message)));
+  // And, while a 2026-07-28 call runs, to that call's client (whatever logs meanwhile: the
+  // Viam connection's retries too).
+  const callSink = new AsyncLocalStorage<LogSink>();
+  const logger = withSinks(stderr, (level, message) => {
+    clientSinks.forEach((sink) => sink(level, message));
+    callSink.getStore()?.(level, message);
+  });
   const viam = new ViamConnection(config, logger);
   const orgs = new OrgDirectory(viam, config, logger);
   const calls = new InFlightCalls();
@@ -217,10 +225,10 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
     const listed = listing(tool, write);
     // A tool with an app goes through ext-apps' helper, which writes its _meta.ui (and the older
     // "ui/resourceUri" key some hosts still read); the result is the same for every client.
-    const register = (handler: (args: Record<string, unknown>, ctx: ServerContext) => Promise<CallToolResult>) =>
+    const register = (handler: (args: Record<string, unknown>, ctx: ServerContext) => Promise<CallToolResult | InputRequiredResult>) =>
       tool.app ? registerAppTool(server, tool.name, { ...listed, _meta: { ui: tool.app } }, handler as never) : server.registerTool(tool.name, listed, handler);
     register(
-      async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> => {
+      async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult | InputRequiredResult> => {
         if (calls.draining) {
           return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
         }
@@ -258,10 +266,11 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
           },
         };
         try {
-          // A 2026-07-28 request carries its envelope; the server cannot push an elicitation
-          // request to such a client, so it gets the preview and confirmation token flow.
-          const ask = ctx.mcpReq.envelope === undefined && connection.elicitation !== false ? elicitationAsker(server.server, { requestId: ctx.mcpReq.id, signal: ctx.mcpReq.signal }) : undefined;
-          const result = tool.access === "write" ? await gate.handle(tool, args, context, ask) : await tool.run(args as never, context);
+          const run = () => (tool.access === "write" ? runWrite(server, tool, args, context, ctx, connection) : tool.run(args as never, context));
+          const result = await (ctx.mcpReq.envelope === undefined ? run() : callSink.run(requestLogSink(ctx), run));
+          if ("question" in result) {
+            return inputRequired({ inputRequests: { [CONFIRM_KEY]: inputRequired.elicit({ mode: "form", message: result.question, requestedSchema: CONFIRM_FORM }) }, requestState: result.state });
+          }
           const sandbox = result.sandbox ?? isSandbox(tool, config);
           return {
             structuredContent: { ...result.structured, sandbox },
@@ -274,6 +283,28 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
         }
       },
     );
+  }
+
+  /**
+   * A write call through the gate, asking the person the way the request's generation allows:
+   * a 2025-11-25 client that can show a form gets an elicitation request pushed within the
+   * call; a 2026-07-28 one (its request carries the envelope) gets the question back as
+   * input_required and answers it in the retried call; others get the preview and token flow.
+   */
+  function runWrite(server: McpServer, tool: ToolDefinition & { access: "write" }, args: Record<string, unknown>, context: ToolContext, ctx: ServerContext, connection: ConnectionOptions) {
+    const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    if (envelope === undefined) {
+      // A connection that cannot carry a server-pushed request (stateless HTTP) gets the preview and token flow.
+      return connection.elicitation === false ? gate.handle(tool, args, context) : gate.handle(tool, args, context, elicitationAsker(server.server, { requestId: ctx.mcpReq.id, signal: ctx.mcpReq.signal }));
+    }
+    const capabilities = envelope[CLIENT_CAPABILITIES_KEY] as { elicitation?: { form?: object } } | undefined;
+    // An empty elicitation capability means form mode (the 2025-06-18 shape).
+    const elicitation = capabilities?.elicitation;
+    if (!elicitation || (Object.keys(elicitation).length > 0 && !elicitation.form)) return gate.handle(tool, args, context);
+    const responses = ctx.mcpReq.inputResponses;
+    const view = responses && inputResponse(responses, CONFIRM_KEY);
+    const ask: InBandAsk = responses ? { retry: { state: ctx.mcpReq.requestState<string>(), answer: view?.kind === "elicit" ? humanAnswer(view) : undefined } } : {};
+    return gate.handle(tool, args, context, ask);
   }
 
   /** With writes off, a write tool is listed without arguments and a call to it is refused with how to enable it. */
@@ -333,6 +364,23 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       orgs.close();
       await Promise.all([viam.close(), latitude.close(), state.close()]);
     },
+  };
+}
+
+/** The key of the confirmation in an input_required result's inputRequests and its retry's inputResponses. */
+const CONFIRM_KEY = "confirm";
+/** Where a 2026-07-28 request's envelope declares the client's capabilities. */
+const CLIENT_CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities";
+
+/**
+ * The log sink of one 2026-07-28 call. Such a client has no logging/setLevel: it names a level
+ * in each request's envelope, and the SDK's ctx.mcpReq.log sends that request's messages at or
+ * above it (nothing when it names none). 2025-11-25 clients get logs through the server's sink.
+ */
+function requestLogSink(ctx: ServerContext): LogSink {
+  return (level: LogLevel, message: string) => {
+    // Logging must never fail a call.
+    ctx.mcpReq.log(level, redact(message), SERVER_NAME).catch(() => undefined);
   };
 }
 

@@ -160,25 +160,42 @@ export type HumanAnswer = "accepted" | "declined" | "cancelled";
 /** Asks the human, through the client, whether to go ahead. */
 export type AskHuman = (message: string, timeoutMs: number) => Promise<HumanAnswer>;
 
+/** The form a person confirms a write with, in either protocol generation. */
+export const CONFIRM_FORM = {
+  type: "object" as const,
+  properties: { confirm: { type: "boolean" as const, title: "Go ahead", description: "Check to perform exactly what is described.", default: false } },
+  required: ["confirm"],
+};
+
+/** A form elicitation's answer (its action and content) as the gate reads it. */
+export function humanAnswer(answer: { action: string; content?: Record<string, unknown> }): HumanAnswer {
+  if (answer.action === "accept") return answer.content?.confirm === true ? "accepted" : "declined";
+  return answer.action === "decline" ? "declined" : "cancelled";
+}
+
 /** An AskHuman over MCP elicitation, or undefined when the client cannot show a form. */
 export function elicitationAsker(server: Server, request: { requestId: string | number; signal: AbortSignal }): AskHuman | undefined {
   if (!server.getClientCapabilities()?.elicitation?.form) return undefined;
   return async (message, timeoutMs) => {
-    const answer = await server.elicitInput(
-      {
-        mode: "form",
-        message,
-        requestedSchema: {
-          type: "object",
-          properties: { confirm: { type: "boolean", title: "Go ahead", description: "Check to perform exactly what is described.", default: false } },
-          required: ["confirm"],
-        },
-      },
-      { relatedRequestId: request.requestId, signal: request.signal, timeout: timeoutMs },
-    );
-    if (answer.action === "accept") return answer.content?.confirm === true ? "accepted" : "declined";
-    return answer.action === "decline" ? "declined" : "cancelled";
+    const answer = await server.elicitInput({ mode: "form", message, requestedSchema: CONFIRM_FORM }, { relatedRequestId: request.requestId, signal: request.signal, timeout: timeoutMs });
+    return humanAnswer(answer);
   };
+}
+
+/**
+ * Asking in band (protocol 2026-07-28): the server cannot push a question, so the first call
+ * returns it (input_required) with a state the client echoes back when it retries the call
+ * with the person's answer. The state is a confirmation token: bound to this process, the
+ * tool and exactly these arguments, once, until it expires; a forged or altered one is refused.
+ */
+export interface InBandAsk {
+  /** Set on the retried call: the state it echoes and the person's answer (undefined when none came). */
+  retry?: { state: string | undefined; answer: HumanAnswer | undefined };
+}
+/** What a first in-band round returns instead of a result: the question and its state. */
+export interface Question {
+  question: string;
+  state: string;
 }
 
 // Failures after which the RPC may still have taken effect upstream.
@@ -199,7 +216,9 @@ export class ConfirmationGate {
   constructor(private readonly options: GateOptions) {}
 
   /** Runs one call of a write tool; a refusal is a ToolError, audited first. `ask` is set when the client can be asked directly. */
-  async handle(tool: WriteToolDefinition, args: Record<string, unknown>, ctx: ToolContext, ask?: AskHuman): Promise<ToolResult<WriteOutput>> {
+  async handle(tool: WriteToolDefinition, args: Record<string, unknown>, ctx: ToolContext, ask?: AskHuman): Promise<ToolResult<WriteOutput>>;
+  async handle(tool: WriteToolDefinition, args: Record<string, unknown>, ctx: ToolContext, ask: InBandAsk): Promise<ToolResult<WriteOutput> | Question>;
+  async handle(tool: WriteToolDefinition, args: Record<string, unknown>, ctx: ToolContext, ask?: AskHuman | InBandAsk): Promise<ToolResult<WriteOutput> | Question> {
     const { confirm, confirmation_token: token } = args;
     const bound = Object.fromEntries(Object.entries(args).filter(([key]) => !(GATE_FIELDS as readonly string[]).includes(key)));
     const entry = { tool: tool.name, arguments: bound, ...who(ctx) };
@@ -223,8 +242,9 @@ export class ConfirmationGate {
     const capProblem = identity && (await this.options.state.problems(identity, { ...rules, allowDuplicate: true }));
     if (capProblem) await refuse(capProblem);
     const warnings = identity ? await this.warnings(identity) : [];
+    const inBand = typeof ask === "object" ? ask : undefined;
     // Only before asking: a confirmation acts on what the person saw.
-    const asking = ask !== undefined || confirm !== true;
+    const asking = inBand ? inBand.retry === undefined : ask !== undefined || confirm !== true;
     let checks: string[] = [];
     if (asking && tool.lookUp) {
       try {
@@ -235,7 +255,35 @@ export class ConfirmationGate {
       }
     }
 
-    if (ask) {
+    if (inBand?.retry) {
+      const { state, answer } = inBand.retry;
+      const claim = typeof state === "string" ? await this.options.state.claimToken(state, tool.name, canonicalJson(bound), ctx.principal?.subject) : { ok: false as const, reason: "the retried call carries no request state." };
+      const confirmation = typeof state === "string" ? tokenFingerprint(state) : undefined;
+      if (!claim.ok) return refuse(`${claim.reason} Call ${tool.name} again to be asked anew.`, { via: "elicitation", confirmation });
+      if (answer !== "accepted") {
+        await audit({ ...entry, outcome: "declined", via: "elicitation", confirmation, reason: `${answer ?? "not answered"} by the user` });
+        return {
+          structured: { status: "declined", summary: preview.summary, details: preview.details },
+          text: `The user ${answer ? `${answer} it` : "did not answer"}: nothing was done. Would have: ${preview.summary}`,
+        };
+      }
+      return this.execute(tool, bound, preview, ctx, { via: "elicitation", confirmation }, identity, rules);
+    }
+
+    if (inBand) {
+      const duplicate = identity && (await this.options.state.problems(identity, rules));
+      if (duplicate) await refuse(duplicate);
+      const issued = await this.options.state.issueToken(tool.name, canonicalJson(bound), ctx.principal?.subject);
+      try {
+        await audit({ ...entry, outcome: "previewed", via: "elicitation", confirmation: tokenFingerprint(issued.token) });
+      } catch (err) {
+        await this.options.state.revokeToken(issued.token).catch(() => undefined);
+        throw err;
+      }
+      return { question: elicitationMessage(tool, preview, ctx.viam.isSandbox, [...checks, ...warnings]), state: issued.token };
+    }
+
+    if (typeof ask === "function") {
       const duplicate = identity && (await this.options.state.problems(identity, rules));
       if (duplicate) await refuse(duplicate);
       await audit({ ...entry, outcome: "previewed", via: "elicitation" });

@@ -17,6 +17,7 @@ import { allTools } from "../tools/index.js";
 import { loadConfig } from "../src/core/config.js";
 import { stderrLogger } from "../src/core/logger.js";
 import type { LogLevel } from "../src/core/logger.js";
+import type { Clock } from "../src/core/clock.js";
 import { createBillingServer } from "../src/mcp/server.js";
 import type { BillingServer } from "../src/mcp/server.js";
 import { selectTools } from "../src/mcp/tool-selection.js";
@@ -37,8 +38,9 @@ export interface InProcessServer {
 /**
  * A server over exactly `env` (as if spawned with it and a private HOME) and the CLI flags in
  * `args` (--allow-writes, --tools), and a client declaring `capabilities` speaking `era`.
+ * `clock` replaces the test clock (e.g. a fixed one, so that two calls see the same instant).
  */
-export async function startInProcess(env: Record<string, string> = {}, args: string[] = [], capabilities: ClientCapabilities = {}, era: Era = "2025"): Promise<InProcessServer> {
+export async function startInProcess(env: Record<string, string> = {}, args: string[] = [], capabilities: ClientCapabilities = {}, era: Era = "2025", clock: Clock = testClock): Promise<InProcessServer> {
   const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
   // The defaults a spawned server derives from HOME (os.homedir() reads this process's HOME).
   const state = env.XDG_STATE_HOME ?? join(home, ".local", "state");
@@ -48,7 +50,7 @@ export async function startInProcess(env: Record<string, string> = {}, args: str
     BILLING_MCP_DOWNLOAD_DIR: join(home, "Downloads", "billing-mcp"),
     ...env,
   });
-  if (env.BILLING_MCP_NOW === undefined) config.clock = testClock;
+  if (env.BILLING_MCP_NOW === undefined) config.clock = clock;
   const { values } = parseArgs({ args, strict: true, options: { "allow-writes": { type: "boolean" }, tools: { type: "string" } } });
   const allowWrites = values["allow-writes"] ?? env.BILLING_MCP_ALLOW_WRITES === "true";
   const spec = values.tools ?? (env.BILLING_MCP_TOOLS?.trim() ? env.BILLING_MCP_TOOLS : undefined);

@@ -6,7 +6,7 @@ import { PassThrough } from "node:stream";
 import { parseArgs } from "node:util";
 import type { CallToolResult } from "@modelcontextprotocol/client";
 import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
-import { loadConfig } from "./core/config.js";
+import { loadConfig, writesDisabled } from "./core/config.js";
 import type { Config } from "./core/config.js";
 import { stderrLogger } from "./core/logger.js";
 import type { Logger } from "./core/logger.js";
@@ -235,7 +235,7 @@ async function notServed(name: string, cl: CommandLine): Promise<string> {
   const { allTools } = await import("../tools/index.js");
   const tool = allTools.find((t) => t.name === name);
   if (!tool) return `"${name}" is not a tool; billing-mcp tools lists them`;
-  if (tool.access === "write" && !cl.allowWrites) return `"${name}" changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true)`;
+  if (tool.access === "write" && !cl.allowWrites) return writesDisabled(name);
   return `"${name}" is not selected by ${cl.toolSource} (${cl.toolSpec ?? ""}); add it there`;
 }
 

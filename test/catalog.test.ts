@@ -1,7 +1,7 @@
 // tools/catalog.json is current, and every schema in it is real (has its properties).
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import * as z3 from "zod/v3";
 import { zodToJsonSchema } from "zod-to-json-schema";
@@ -9,6 +9,8 @@ import { buildCatalog, CATALOG_FILE, renderCatalog } from "../src/mcp/catalog.js
 import type { Catalog } from "../src/mcp/catalog.js";
 import { confirmationFields, writeOutputShape } from "../src/writes/confirmation-gate.js";
 import { allTools } from "../tools/index.js";
+import { startServer } from "./harness.js";
+import type { Era, RunningServer } from "./harness.js";
 
 const committed = readFileSync(resolve(import.meta.dirname, "..", CATALOG_FILE), "utf8");
 const catalog = JSON.parse(committed) as Catalog;
@@ -43,6 +45,27 @@ describe("tools/catalog.json", () => {
       }
     });
   }
+});
+
+// The catalogue against the real thing: a spawned server (dist/) and the MCP SDK's client, of
+// each protocol generation, as a client configured with --allow-writes sees it.
+describe("tools/catalog.json is the live tools/list", () => {
+  const servers: RunningServer[] = [];
+  afterAll(() => Promise.all(servers.map((s) => s.close())));
+  it.each<Era>(["2025", "2026"])("of a %s client, tool for tool", async (era) => {
+    const server = await startServer({}, ["--allow-writes"], {}, era);
+    servers.push(server);
+    const { tools } = await server.client.listTools();
+    const listed = tools.map((t) => ({ name: t.name, title: t.title, description: t.description, annotations: t.annotations, inputSchema: t.inputSchema, outputSchema: t.outputSchema }));
+    const described = catalog.tools.map(({ access: _access, ...rest }) => rest);
+    // Through JSON, as the file is: keys a client got as undefined are absent in both.
+    expect(JSON.parse(JSON.stringify(listed))).toEqual(JSON.parse(JSON.stringify(described)));
+  });
+
+  it("says what it is", () => {
+    expect(catalog.describes).toMatch(/tools\/list .*--allow-writes/);
+    expect(catalog.generator).toMatch(/npm run catalog/);
+  });
 });
 
 // Why the catalogue is not made by calling zod-to-json-schema on our schemas (see

@@ -24,7 +24,7 @@ afterAll(async () => {
   await sandbox?.close();
 });
 beforeEach(() => {
-  Object.assign(sandbox.faults, { statuses: [], retryAfter: undefined, malformed: undefined, delayMs: 0 });
+  sandbox.faults.reset();
   sandbox.requests.length = 0;
 });
 

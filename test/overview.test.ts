@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   viam.faults.reset();
-  Object.assign(latitude.faults, { statuses: [], retryAfter: undefined, malformed: undefined, delayMs: 0 });
+  latitude.faults.reset();
 });
 
 interface Row {

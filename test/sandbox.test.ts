@@ -1,5 +1,6 @@
-// The sandbox speaks real gRPC-web: the npm SDK's own client reads it, and so do the
-// descriptors of src/viam/proto.ts for what the SDK lacks, over the SDK's own transport.
+// The sandbox speaks real gRPC-web: the npm SDK's own client reads it, and so does the code
+// generated from the vendored proto (src/viam/proto.ts) for what the SDK lacks, after the
+// same API-key login the SDK makes.
 // Assertions are against the sandbox's data (src/sandbox/data.ts), not copied numbers.
 import { Code, createPromiseClient } from "@connectrpc/connect";
 import type { CallOptions, Transport } from "@connectrpc/connect";
@@ -16,44 +17,52 @@ import { PDF_CHUNK_SIZE } from "../src/sandbox/pdf.js";
 import { startViamSandbox } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
 import { testClock } from "./clock.js";
-import { BillingService } from "../src/viam/proto.js";
-import type {
-  GetCurrentMonthUsageResponseF, GetInvoicePdfResponseF, GetInvoicesSummaryResponseF, GetOrgBillingInformationResponseF, MsgType,
-} from "../src/viam/proto.js";
+import { AuthService, BillingService } from "../src/viam/proto.js";
+import type { GetCurrentMonthUsageResponse, GetInvoicesSummaryResponse, GetOrgBillingInformationResponse } from "../src/viam/proto.js";
+import type { RequestOf, ResponseOf } from "../src/viam/connection.js";
 
-type Methods = typeof BillingService.methods;
-type FieldsOf<T> = T extends MsgType<infer F> ? F : never;
-type Unary = Exclude<keyof Methods, "getInvoicePdf">;
+type Unary = Exclude<keyof typeof BillingService.methods, "getInvoicePdf">;
 
-/** Typed calls through src/viam/proto.ts's descriptors (whose messages are untyped AnyMessage). */
+/** Typed calls through the generated BillingService descriptor. */
 function rpcOver(transport: Transport) {
   const client = createPromiseClient(BillingService, transport);
-  return async <K extends Unary>(key: K, req: Partial<FieldsOf<Methods[K]["I"]>>, opts?: CallOptions) => {
-    const method = client[key] as unknown as (r: typeof req, o?: CallOptions) => Promise<unknown>;
-    return (await method(req, opts)) as FieldsOf<Methods[K]["O"]>;
+  return async <K extends Unary>(key: K, req: RequestOf<K>, opts?: CallOptions) => {
+    // A union of keys gives a union of methods, which TypeScript cannot call; this is that one method.
+    const method = client[key] as unknown as (r: typeof req, o?: CallOptions) => Promise<ResponseOf<K>>;
+    return method(req, opts);
   };
 }
 async function* pdfOver(transport: Transport, id: string, orgId: string, opts?: CallOptions): AsyncGenerator<Uint8Array> {
-  for await (const m of createPromiseClient(BillingService, transport).getInvoicePdf({ id, orgId }, opts)) {
-    yield (m as unknown as GetInvoicePdfResponseF).chunk;
-  }
+  for await (const m of createPromiseClient(BillingService, transport).getInvoicePdf({ id, orgId }, opts)) yield m.chunk;
 }
-// ViamClient.transport is private in the SDK's types but is what every client of it uses.
-const transportOf = (client: ViamClient) => (client as unknown as { transport: Transport }).transport;
+/** The SDK's API-key login (AuthService/Authenticate), then a transport that sends its token as the SDK does. */
+async function loginTransport(s: ViamSandbox): Promise<Transport> {
+  const anonymous = createGrpcWebTransport({ baseUrl: s.url, httpVersion: "1.1" });
+  const { accessToken } = await createPromiseClient(AuthService, anonymous).authenticate({
+    entity: s.apiKeyId,
+    credentials: { type: "api-key", payload: s.apiKey },
+  });
+  return createGrpcWebTransport({
+    baseUrl: s.url,
+    httpVersion: "1.1",
+    interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${accessToken}`), next(req))],
+  });
+}
 const connectTo = (s: ViamSandbox) =>
   createViamClient({ serviceHost: s.url, credentials: { type: "api-key", authEntity: s.apiKeyId, payload: s.apiKey } });
 // Under NodeNext the SDK's .d.ts files import "../gen/..." without an extension, so its
 // billing responses type as `any`; pin them to the proto's field shapes.
 const sdkBilling = (client: ViamClient) => ({
-  getCurrentMonthUsage: (orgId: string): Promise<GetCurrentMonthUsageResponseF> => client.billingClient.getCurrentMonthUsage(orgId),
-  getOrgBillingInformation: (orgId: string): Promise<GetOrgBillingInformationResponseF> => client.billingClient.getOrgBillingInformation(orgId),
-  getInvoicesSummary: (orgId: string): Promise<GetInvoicesSummaryResponseF> => client.billingClient.getInvoicesSummary(orgId),
+  getCurrentMonthUsage: (orgId: string): Promise<GetCurrentMonthUsageResponse> => client.billingClient.getCurrentMonthUsage(orgId),
+  getOrgBillingInformation: (orgId: string): Promise<GetOrgBillingInformationResponse> => client.billingClient.getOrgBillingInformation(orgId),
+  getInvoicesSummary: (orgId: string): Promise<GetInvoicesSummaryResponse> => client.billingClient.getInvoicesSummary(orgId),
   getInvoicePdf: (id: string, orgId: string): Promise<Uint8Array> => client.billingClient.getInvoicePdf(id, orgId),
 });
 const code = (c: Code, message?: RegExp) => (message ? { code: c, message: expect.stringMatching(message) } : { code: c });
 
 let sandbox: ViamSandbox;
 let viam: ViamClient;
+let transport: Transport;
 let rpc: ReturnType<typeof rpcOver>;
 let sdk: ReturnType<typeof sdkBilling>;
 const org = (id: string) => sandbox.state.orgs.get(id)!;
@@ -61,7 +70,8 @@ const org = (id: string) => sandbox.state.orgs.get(id)!;
 beforeAll(async () => {
   sandbox = await startViamSandbox();
   viam = await connectTo(sandbox);
-  rpc = rpcOver(transportOf(viam));
+  transport = await loginTransport(sandbox);
+  rpc = rpcOver(transport);
   sdk = sdkBilling(viam);
 });
 afterAll(() => sandbox?.close());
@@ -194,7 +204,7 @@ describe("the RPCs and fields the SDK lacks, over the SDK's transport", () => {
     let chunks = 0;
     let head = "";
     let tail = Buffer.alloc(0);
-    for await (const chunk of pdfOver(transportOf(viam), LARGE_INVOICE_ID, ORG.acme)) {
+    for await (const chunk of pdfOver(transport, LARGE_INVOICE_ID, ORG.acme)) {
       expect(chunk.byteLength).toBeLessThanOrEqual(PDF_CHUNK_SIZE);
       if (size + chunk.byteLength < LARGE_INVOICE_PDF_SIZE) expect(chunk.byteLength).toBe(PDF_CHUNK_SIZE);
       if (chunks++ === 0) head = Buffer.from(chunk.subarray(0, 16)).toString("latin1");
@@ -246,14 +256,14 @@ describe("errors like Viam's", () => {
 
 describe("fault injection", () => {
   let faulty: ViamSandbox;
-  let client: ViamClient;
+  let client: Transport;
   beforeAll(async () => {
     faulty = await startViamSandbox();
-    client = await connectTo(faulty);
+    client = await loginTransport(faulty);
   });
   afterEach(() => faulty.faults.reset());
   afterAll(() => faulty?.close());
-  const tiers = () => rpcOver(transportOf(client))("getAvailableBillingTiers", {});
+  const tiers = () => rpcOver(client)("getAvailableBillingTiers", {});
 
   it("the next N calls fail with UNAVAILABLE or RESOURCE_EXHAUSTED, then it serves again", async () => {
     faulty.faults.unavailableNext = 2;
@@ -268,7 +278,7 @@ describe("fault injection", () => {
   it("a delay stops at the caller's deadline", async () => {
     faulty.faults.delayMs = 10_000;
     const started = Date.now();
-    await expect(rpcOver(transportOf(client))("getAvailableBillingTiers", {}, { timeoutMs: 200 })).rejects.toMatchObject(code(Code.DeadlineExceeded));
+    await expect(rpcOver(client)("getAvailableBillingTiers", {}, { timeoutMs: 200 })).rejects.toMatchObject(code(Code.DeadlineExceeded));
     expect(Date.now() - started).toBeLessThan(2_000);
     faulty.faults.delayMs = 0;
     expect((await tiers()).tiers).toEqual(TIERS);
@@ -278,7 +288,7 @@ describe("fault injection", () => {
     faulty.faults.cutPdfStreamAfterChunks = 3;
     let received = 0;
     const read = async () => {
-      for await (const _chunk of pdfOver(transportOf(client), LARGE_INVOICE_ID, ORG.acme)) received++;
+      for await (const _chunk of pdfOver(client, LARGE_INVOICE_ID, ORG.acme)) received++;
     };
     await expect(read()).rejects.toMatchObject(code(Code.Internal));
     expect(received).toBe(3);
@@ -287,7 +297,7 @@ describe("fault injection", () => {
   it("expired tokens are refused as expired; a new login works", async () => {
     faulty.faults.expireTokens();
     await expect(tiers()).rejects.toMatchObject(code(Code.Unauthenticated, /expired/));
-    client = await connectTo(faulty);
+    client = await loginTransport(faulty);
     expect((await tiers()).tiers).toEqual(TIERS);
     expect(faulty.calls.get("Authenticate")).toBe(2);
   });

@@ -73,7 +73,7 @@ function auditLines(path: string): AuditLine[] {
 // ---- calls ----
 const structured = (result: CallToolResult) => result.structuredContent as Record<string, unknown> & { details: Record<string, unknown> };
 const tokenOf = (result: CallToolResult) => structured(result).confirmation_token as string;
-const disabledText = (name: string) => `${name} changes billing and is disabled: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true`;
+const disabledText = (name: string) => `"${name}" changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true).`;
 const CHARGE = { org_id_to_charge: "org-acme", subtotal: 100, tax: 8.25, description: "Setup fee" };
 
 async function startWrites(env: Record<string, string> = {}) {
@@ -103,7 +103,7 @@ describe("writes disabled (default)", () => {
     expect(names).toContain("viam_get_invoices_summary");
     for (const name of WRITE_TOOLS) {
       const stub = tools.find((t) => t.name === name);
-      expect(stub?.description).toBe("Disabled: it changes billing: start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true.");
+      expect(stub?.description).toBe("Disabled: it changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true).");
       expect(Object.keys(stub?.inputSchema.properties ?? {})).toEqual([]);
       expect(stub?.outputSchema).toBeUndefined();
       expect(stub?.annotations?.readOnlyHint).toBe(false);

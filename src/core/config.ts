@@ -50,6 +50,11 @@ export const MIN_CONFIRM_TTL_SECONDS = 1;
 export const MAX_CONFIRM_TTL_SECONDS = 3600;
 export const DEFAULT_RESOURCE_MAX_BYTES = 5 * 1024 * 1024;
 
+/** Why a write tool is not served, said one way wherever it is said (tool call, listing, CLI); no tool name: "it". */
+export function writesDisabled(tool?: string): string {
+  return `${tool === undefined ? "it" : `"${tool}"`} changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true)`;
+}
+
 type Env = Record<string, string | undefined>;
 
 const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());

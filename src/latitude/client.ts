@@ -1,17 +1,19 @@
 // The one Latitude.sh API client of a server process: plain fetch with the call's deadline
 // and cancellation, retries of reads on 429/5xx, JSON:API bodies validated with zod. With no
 // LATITUDESH_BEARER it starts the loopback sandbox once, lazily, and talks HTTP to it.
-import { setTimeout as delay } from "node:timers/promises";
 import { z } from "zod";
 import { Code } from "@connectrpc/connect";
 import type { Config } from "../core/config.js";
 import { describeLatitudeFailure, redact, registerSecret, ToolError } from "../core/errors.js";
 import type { LatitudeFailure } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { backOff } from "../core/retry.js";
+import type { RetryPolicy } from "../core/retry.js";
 import type { LatitudeSandbox } from "../sandbox/latitude-sandbox.js";
 
-export const LATITUDE_MAX_TRIES = 4;
-const RETRY_BASE_MS = 200;
+/** Reads on 429, 5xx and network failures. */
+const LATITUDE_RETRY: RetryPolicy = { baseMs: 200, maxTries: 4 };
+export const LATITUDE_MAX_TRIES = LATITUDE_RETRY.maxTries;
 /** A Retry-After longer than this is not waited out inside a tool call; the error says how long. */
 const MAX_RETRY_AFTER_MS = 5000;
 const JSON_API = "application/vnd.api+json";
@@ -131,7 +133,7 @@ export class LatitudeClient {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw fail({ kind: "timeout" });
       let failure: LatitudeFailure;
-      let waitMs = RETRY_BASE_MS * 2 ** (tries - 1) * (0.5 + Math.random());
+      let retryAfterMs: number | undefined;
       try {
         const response = await fetch(`${target.serverUrl}${pathAndQuery}`, {
           // Latitude takes the token as the whole header value, as its own Go client sends it.
@@ -146,8 +148,7 @@ export class LatitudeClient {
             throw fail({ kind: "malformed", detail: "not JSON" });
           }
         }
-        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-        if (retryAfterMs !== undefined) waitMs = retryAfterMs;
+        retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
         const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
         failure = { kind: "status", status: response.status, detail: errorDetail(text), tries, retryAfterSeconds };
       } catch (err) {
@@ -157,9 +158,10 @@ export class LatitudeClient {
         failure = { kind: "network", detail: networkDetail(err), tries };
       }
       const transient = failure.kind === "network" || (failure.kind === "status" && (failure.status === 429 || failure.status >= 500));
-      if (!transient || tries >= LATITUDE_MAX_TRIES || waitMs > MAX_RETRY_AFTER_MS || Date.now() + waitMs >= deadline) throw fail(failure);
-      this.logger.log("debug", `retrying ${what} after ${failure.kind === "status" ? `HTTP ${failure.status}` : failure.detail} in ${Math.round(waitMs)} ms`);
-      await delay(waitMs, undefined, { signal: options.signal }).catch(() => undefined);
+      if (!transient || (retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw fail(failure);
+      const reason = failure.kind === "status" ? `HTTP ${failure.status}` : failure.detail;
+      const again = await backOff({ policy: LATITUDE_RETRY, tries, deadline, signal: options.signal, logger: this.logger, what, reason, waitMs: retryAfterMs });
+      if (!again) throw fail(failure);
       if (options.signal.aborted) throw fail({ kind: "cancelled" });
     }
   }

@@ -8,6 +8,7 @@ import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server
 import { z } from "zod";
 import { allTools } from "../../tools/index.js";
 import { AuditLog } from "../writes/audit-log.js";
+import { writesDisabled } from "../core/config.js";
 import type { Config } from "../core/config.js";
 import { ChargeLedger, describeCharges } from "../writes/charge-ledger.js";
 import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker, writeOutputShape } from "../writes/confirmation-gate.js";
@@ -138,12 +139,6 @@ function assertConsistent(tool: ToolDefinition): void {
   if (tool.access === "write" && typeof tool.preview !== "function") throw new Error(`${tool.name}: a write tool needs a preview`);
 }
 
-const ENABLE_WRITES = "start the server with --allow-writes or BILLING_MCP_ALLOW_WRITES=true";
-
-function disabledWriteMessage(name: string): string {
-  return `${name} changes billing and is disabled: ${ENABLE_WRITES}`;
-}
-
 /** Which Viam the audit log's lines are about: "sandbox", or the Viam host. */
 const auditTarget = (config: Config) => (config.viam.kind === "live" ? config.viam.serviceHost : config.viam.kind);
 
@@ -247,7 +242,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       tool.name,
       {
         title: tool.title,
-        description: `Disabled: it changes billing: ${ENABLE_WRITES}.`,
+        description: `Disabled: ${writesDisabled()}.`,
         inputSchema: z.looseObject({}),
         annotations: listedAnnotations(tool),
       },
@@ -260,7 +255,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
         const reason = issue ? `writes are disabled (and the arguments are invalid: ${issue.path.join(".") || "arguments"} ${issue.message})` : "writes are disabled";
         // Best effort: the refusal stands whether or not it can be recorded.
         void audit.append({ tool: tool.name, arguments: rest, outcome: "refused", reason }).catch(() => undefined);
-        return { isError: true, content: [{ type: "text", text: disabledWriteMessage(tool.name) }] };
+        return { isError: true, content: [{ type: "text", text: `${writesDisabled(tool.name)}.` }] };
       },
     );
   }

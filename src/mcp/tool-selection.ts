@@ -1,6 +1,7 @@
 // Which tools a server (or a one-shot CLI call) lists and serves: --tools / BILLING_MCP_TOOLS,
 // limited by the write flag. A bad selection is a usage error, never silently ignored.
 import type { ToolDefinition } from "./tool-definition.js";
+import { writesDisabled } from "../core/config.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -29,7 +30,7 @@ export function selectTools<T extends Selectable>(all: readonly T[], { spec, all
       const tool = all.find((t) => t.name === entry);
       if (!tool) throw new UsageError(`${source}: "${entry}" is not a tool. Valid: all, read-only, ${all.map((t) => t.name).join(", ")}.`);
       if (!allowed(tool)) {
-        throw new UsageError(`${source}: "${entry}" changes billing and needs --allow-writes (or BILLING_MCP_ALLOW_WRITES=true).`);
+        throw new UsageError(`${source}: ${writesDisabled(entry)}.`);
       }
       chosen.add(tool);
     }

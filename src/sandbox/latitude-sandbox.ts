@@ -25,6 +25,8 @@ export interface LatitudeFaults {
    * characters leaves only its first 20.
    */
   quoteToken: boolean;
+  /** Back to no faults at all. */
+  reset(): void;
 }
 
 export interface RecordedRequest {
@@ -65,7 +67,13 @@ const FORCED: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 
 export async function startLatitudeSandbox(options: LatitudeSandboxOptions = {}): Promise<LatitudeSandbox> {
   const token = options.token ?? `lat_sandbox_${randomBytes(16).toString("hex")}`;
   const now = options.clock ?? systemClock;
-  const faults: LatitudeFaults = { statuses: [], retryAfter: undefined, malformed: undefined, delayMs: 0, quoteToken: false };
+  const noFaults = (): Omit<LatitudeFaults, "reset"> => ({ statuses: [], retryAfter: undefined, malformed: undefined, delayMs: 0, quoteToken: false });
+  const faults: LatitudeFaults = {
+    ...noFaults(),
+    reset() {
+      Object.assign(faults, noFaults());
+    },
+  };
   const requests: RecordedRequest[] = [];
 
   const server = createServer((req, res) => {

@@ -51,7 +51,7 @@ export function invoicePdfParts(lines: string[], paddingBytes = 0): PdfParts {
 export const pdfSize = (parts: PdfParts) => parts.head.byteLength + parts.paddingBytes + parts.tail.byteLength;
 
 /** The PDF in chunks of exactly `chunkSize` bytes (the last may be shorter), built one at a time. */
-export function* pdfChunks(parts: PdfParts, chunkSize = PDF_CHUNK_SIZE): Generator<Uint8Array> {
+export function* pdfChunks(parts: PdfParts, chunkSize = PDF_CHUNK_SIZE): Generator<Uint8Array<ArrayBuffer>> {
   const { head, paddingBytes, tail } = parts;
   const padEnd = head.byteLength + paddingBytes;
   const total = pdfSize(parts);

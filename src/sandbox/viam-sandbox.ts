@@ -9,12 +9,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { MethodKind, Timestamp } from "@bufbuild/protobuf";
-import type { AnyMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { AppService, AuthService, BillingService } from "../viam/proto.js";
-import type { AuthenticateRequestF, MsgType } from "../viam/proto.js";
+import { appApi } from "@viamrobotics/sdk";
+import { AuthService, BillingService } from "../viam/proto.js";
 import { accrueUsage, createSandboxState, resellerCustomers, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
 import type { SandboxInvoice, SandboxOrg, SandboxState } from "./data.js";
 import { pdfChunks } from "./pdf.js";
@@ -100,16 +99,16 @@ export interface StartOptions {
   resellerCustomers?: number;
 }
 
-// Handlers typed by the field shapes of src/viam/proto.ts (its message types are untyped AnyMessage).
 type Methods = typeof BillingService.methods;
-type FieldsOf<T> = T extends MsgType<infer F> ? F : never;
-type In<K extends keyof Methods> = FieldsOf<Methods[K]["I"]>;
-type Out<K extends keyof Methods> = Partial<FieldsOf<Methods[K]["O"]>>;
-type Handlers = {
-  [K in keyof Methods]: Methods[K]["kind"] extends MethodKind.ServerStreaming
-    ? (req: In<K>, ctx: HandlerContext) => AsyncIterable<Out<K>>
-    : (req: In<K>, ctx: HandlerContext) => Out<K>;
-};
+
+// AppService/ListOrganizations, what the SDK's app client calls to list organizations. The SDK
+// exports its generated messages for it, not the service descriptor: this is that one method.
+const AppService = {
+  typeName: "viam.app.v1.AppService",
+  methods: {
+    listOrganizations: { name: "ListOrganizations", I: appApi.ListOrganizationsRequest, O: appApi.ListOrganizationsResponse, kind: MethodKind.Unary },
+  },
+} as const;
 
 const ts = (d: Date | undefined) => (d ? Timestamp.fromDate(d) : undefined);
 const fail = (code: Code, message: string): never => {
@@ -227,7 +226,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
     return invoice.id;
   }
 
-  const handlers: Handlers = {
+  const handlers: ServiceImpl<typeof BillingService> = {
     getCurrentMonthUsage({ orgId }) {
       const o = org("org_id", orgId);
       const now = clock();
@@ -355,11 +354,11 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
       const handler = handlers[key as keyof Methods] as (req: unknown, ctx: HandlerContext) => unknown;
       impl[key] =
         method.kind === MethodKind.ServerStreaming
-          ? async function* (req: AnyMessage, ctx: HandlerContext) {
+          ? async function* (req: unknown, ctx: HandlerContext) {
               await enter(method.name, ctx);
               yield* handler(req, ctx) as AsyncIterable<unknown>;
             }
-          : async (req: AnyMessage, ctx: HandlerContext) => {
+          : async (req: unknown, ctx: HandlerContext) => {
               await enter(method.name, ctx);
               return handler(req, ctx);
             };
@@ -376,7 +375,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
           faults.authUnavailableNext--;
           fail(Code.Unavailable, "sandbox: injected login outage");
         }
-        const { entity, credentials } = req as unknown as AuthenticateRequestF;
+        const { entity, credentials } = req;
         if (entity !== apiKeyId || credentials?.type !== "api-key" || credentials.payload !== apiKey) {
           fail(Code.Unauthenticated, "invalid API key");
         }

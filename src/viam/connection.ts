@@ -1,7 +1,8 @@
-// The one Viam connection of a server process: authenticates through @viamrobotics/sdk
-// (API key -> bearer token over gRPC-web) lazily on first use, shares the session across
-// concurrent calls, and speaks the full current proto (src/viam/proto.ts) over the SDK's
-// authenticated transport.
+// The one Viam connection of a server process: logs in (API key -> bearer token,
+// proto.rpc.v1.AuthService) lazily on first use, shares the session across concurrent calls,
+// and speaks the full current proto (src/viam/proto.ts, generated) with that token; the
+// organization list comes from @viamrobotics/sdk's app client, given the same token.
+import type { MessageType, PartialMessage } from "@bufbuild/protobuf";
 import { createPromiseClient } from "@connectrpc/connect";
 import type { PromiseClient, Transport } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
@@ -9,14 +10,15 @@ import { Code } from "@connectrpc/connect";
 import type { Config } from "../core/config.js";
 import { asRpcFailure, describeViamFailure, registerSecret, ToolError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { BillingService } from "./proto.js";
-import type { MsgType } from "./proto.js";
+import { backOff } from "../core/retry.js";
+import type { RetryPolicy } from "../core/retry.js";
+import { AuthService, BillingService } from "./proto.js";
+import { createViamTransport, installViamTransport } from "./transport.js";
 import type { ViamSandbox } from "../sandbox/viam-sandbox.js";
 
 type Methods = typeof BillingService.methods;
-type FieldsOf<T> = T extends MsgType<infer F> ? F : never;
-export type RequestOf<K extends keyof Methods> = Partial<FieldsOf<Methods[K]["I"]>>;
-export type ResponseOf<K extends keyof Methods> = FieldsOf<Methods[K]["O"]>;
+export type RequestOf<K extends keyof Methods> = Methods[K]["I"] extends MessageType<infer M> ? PartialMessage<M> : never;
+export type ResponseOf<K extends keyof Methods> = Methods[K]["O"] extends MessageType<infer M> ? M : never;
 type UnaryKey = { [K in keyof Methods]: Methods[K]["name"] extends "GetInvoicePdf" ? never : K }[keyof Methods];
 
 export interface CallOptions {
@@ -41,14 +43,14 @@ interface SdkAppClient {
 
 interface Session {
   client: PromiseClient<typeof BillingService>;
-  /** The SDK's own app client, over the same authenticated transport. */
+  /** The SDK's own app client, given the session's access token. */
   app: SdkAppClient;
-  /** The SDK's authenticated transport (bearer token added), over src/viam/transport.ts. */
+  /** src/viam/transport.ts with the session's bearer token. */
   transport: Transport;
 }
 
-const RETRY_BASE_MS = 100;
-const RETRY_MAX_ATTEMPTS = 5;
+/** Reads and logins on UNAVAILABLE / RESOURCE_EXHAUSTED. */
+const VIAM_RETRY: RetryPolicy = { baseMs: 100, maxTries: 5 };
 
 export class ViamConnection {
   private session: Promise<Session> | undefined;
@@ -70,10 +72,8 @@ export class ViamConnection {
 
   async unary<K extends UnaryKey>(key: K, request: RequestOf<K>, options: CallOptions): Promise<ResponseOf<K>> {
     return this.withSession(options, async (session, attemptOptions) => {
-      const method = session.client[key] as unknown as (
-        req: RequestOf<K>,
-        opts: { timeoutMs: number; signal?: AbortSignal },
-      ) => Promise<ResponseOf<K>>;
+      // A union of keys gives a union of methods, which TypeScript cannot call; this is that one method.
+      const method = session.client[key] as unknown as (req: RequestOf<K>, opts: typeof attemptOptions) => Promise<ResponseOf<K>>;
       return method(request, attemptOptions);
     });
   }
@@ -107,7 +107,7 @@ export class ViamConnection {
         );
         for await (const message of response.message) {
           delivered = true;
-          await onChunk((message as unknown as ResponseOf<"getInvoicePdf">).chunk);
+          await onChunk(message.chunk);
         }
       },
       // Once a chunk has been handed on, repeating the stream would duplicate bytes.
@@ -152,14 +152,10 @@ export class ViamConnection {
     const cancelled = () => new ToolError(`The request for ${options.what} was cancelled.`, Code.Canceled);
     const timedOut = () => describeViamFailure({ code: Code.DeadlineExceeded, rawMessage: "" }, options.what, options.timeoutMs);
     /** On UNAVAILABLE / RESOURCE_EXHAUSTED, wait out the backoff if attempts and the deadline allow; true: try again. */
-    const backOff = async (err: unknown, tries: number, what: string): Promise<boolean> => {
+    const transient = (err: unknown, tries: number, what: string): Promise<boolean> | false => {
       const code = asRpcFailure(err)?.code;
-      if ((code !== Code.Unavailable && code !== Code.ResourceExhausted) || tries >= RETRY_MAX_ATTEMPTS) return false;
-      const backoff = RETRY_BASE_MS * 2 ** (tries - 1) * (0.5 + Math.random());
-      if (Date.now() + backoff >= deadline) return false;
-      this.logger.log("debug", `retrying ${what ? `${what} ` : ""}${options.what} after ${Code[code]} in ${Math.round(backoff)} ms`);
-      await sleep(backoff, options.signal);
-      return true;
+      if (code !== Code.Unavailable && code !== Code.ResourceExhausted) return false;
+      return backOff({ policy: VIAM_RETRY, tries, deadline, signal: options.signal, logger: this.logger, what: what + options.what, reason: Code[code] });
     };
     let reauthenticated = false;
     for (let tries = 1; ; tries++) {
@@ -172,7 +168,7 @@ export class ViamConnection {
       } catch (err) {
         if (options.signal?.aborted) throw cancelled();
         // The login is safe to repeat, for reads and writes alike: nothing was sent yet.
-        if (await backOff(err, tries, "the login for")) continue;
+        if (await transient(err, tries, "the login for ")) continue;
         throw describeViamFailure(err, options.what, options.timeoutMs);
       }
       const remaining = deadline - Date.now();
@@ -195,7 +191,7 @@ export class ViamConnection {
           }
           continue;
         }
-        if (options.retryable && mayRepeat() && (await backOff(err, tries, ""))) continue;
+        if (options.retryable && mayRepeat() && (await transient(err, tries, ""))) continue;
         throw describeViamFailure(err, options.what, options.timeoutMs);
       }
     }
@@ -226,26 +222,21 @@ export class ViamConnection {
   private async authenticate(timeoutMs: number): Promise<Session> {
     const deadline = Date.now() + timeoutMs;
     const target = await this.resolveTarget();
-    // The SDK's own API-key login (AuthService/Authenticate, then a bearer token on every
-    // call). It takes no deadline or signal, so each caller waits for it within its own.
-    const [{ createViamClient }, { installViamTransport, isViamTransport }] = await Promise.all([import("@viamrobotics/sdk"), import("./transport.js")]);
-    // Before the login: the SDK builds its transports (login and authenticated) through it.
-    installViamTransport();
-    // The SDK's bundled typings resolve to `any` here; pin the boundary type ourselves.
-    const viamClient = await waitFor<object>(
-      createViamClient({
-        serviceHost: target.serviceHost,
-        credentials: { type: "api-key", authEntity: target.apiKeyId, payload: target.apiKey },
-      }),
-      Math.max(1, deadline - Date.now()),
-      this.closing.signal,
+    // The login the SDK would make (AuthService/Authenticate, credentials of type api-key),
+    // made here with a deadline and ended by close(); the SDK's own login takes neither.
+    const login = createPromiseClient(AuthService, createViamTransport({ baseUrl: target.serviceHost }));
+    const { accessToken } = await login.authenticate(
+      { entity: target.apiKeyId, credentials: { type: "api-key", payload: target.apiKey } },
+      { timeoutMs: Math.max(1, deadline - Date.now()), signal: this.closing.signal },
     );
-    const transport = sdkTransport(viamClient);
-    // The SDK's authenticated transport wraps the one its factory built (field `transport`).
-    // Should a later SDK stop using the hook, calls still work, over its default transport.
-    if (!isViamTransport((transport as { transport?: unknown }).transport)) {
-      this.logger.log("warning", "@viamrobotics/sdk did not build its transport through GRPC_TRANSPORT_FACTORY: invoice PDFs will cost memory in proportion to their size");
-    }
+    // Before any answer could quote it.
+    registerSecret(accessToken);
+    const transport = createViamTransport({ baseUrl: target.serviceHost, accessToken });
+    // The SDK's app client, from its public API: an existing token is used as is (no second
+    // login), and its transports come through GRPC_TRANSPORT_FACTORY (src/viam/transport.ts).
+    const { createViamClient } = await import("@viamrobotics/sdk");
+    installViamTransport();
+    const viamClient = await createViamClient({ serviceHost: target.serviceHost, credentials: { type: "access-token", payload: accessToken } });
     this.logger.log("info", `authenticated to ${target.sandbox ? "the embedded sandbox" : target.serviceHost}`);
     return { client: createPromiseClient(BillingService, transport), transport, app: sdkAppClient(viamClient) };
   }
@@ -262,22 +253,9 @@ export class ViamConnection {
   }
 }
 
-/**
- * The SDK keeps its authenticated transport in a field its typings mark private, and its
- * package entry exports no transport factory. We need that transport for the RPCs its
- * generated code lacks; this is the only place that reaches in, and it checks the shape.
- */
-function sdkTransport(viamClient: object): Transport {
-  const transport = (viamClient as { transport?: Partial<Transport> }).transport;
-  if (!transport || typeof transport.unary !== "function" || typeof transport.stream !== "function") {
-    throw new ToolError("This version of @viamrobotics/sdk does not expose its transport as expected; pin @viamrobotics/sdk 0.61.x.");
-  }
-  return transport as Transport;
-}
-
 /** ViamClient.appClient (public in the SDK's typings), checked for the one method we call. */
-function sdkAppClient(viamClient: object): SdkAppClient {
-  const app = (viamClient as { appClient?: Partial<SdkAppClient> }).appClient;
+function sdkAppClient(viamClient: { appClient?: unknown }): SdkAppClient {
+  const app = viamClient.appClient as Partial<SdkAppClient> | undefined;
   if (!app || typeof app.listOrganizations !== "function") {
     throw new ToolError("This version of @viamrobotics/sdk has no appClient.listOrganizations; pin @viamrobotics/sdk 0.61.x.");
   }
@@ -303,19 +281,5 @@ export function waitFor<T>(promise: Promise<T>, timeoutMs: number, signal?: Abor
       (value) => settle(() => resolve(value)),
       (err: unknown) => settle(() => reject(err)),
     );
-  });
-}
-
-/** Sleep `ms`, ending early (without error) when `signal` aborts; the caller checks it. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const wake = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", wake);
-      resolve();
-    };
-    const timer = setTimeout(wake, ms);
-    if (signal?.aborted) wake();
-    else signal?.addEventListener("abort", wake, { once: true });
   });
 }

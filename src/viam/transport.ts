@@ -1,7 +1,6 @@
-// The transport @viamrobotics/sdk builds for every Viam call of this process, chosen through
-// the SDK's own hook for it: globalThis.VIAM.GRPC_TRANSPORT_FACTORY, which it calls with
-// `{ baseUrl, credentials }` for the login and for the authenticated transport (that one adds
-// `authorization: Bearer …` to the header of every call before passing it on here).
+// The transport of every Viam call of this process: ViamConnection's own (login, billing
+// RPCs) and those @viamrobotics/sdk builds for its app client, chosen through the SDK's hook
+// for it, globalThis.VIAM.GRPC_TRANSPORT_FACTORY, called with `{ baseUrl, credentials }`.
 //
 // Unary calls and the login go to connect-node's gRPC-web transport over HTTP/1.1 (node:http),
 // not to connect-web's over fetch, which the SDK would pick: fetch is undici, whose HTTP
@@ -14,8 +13,11 @@
 import type { Message, MethodInfo, ServiceType } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
-import { registerSecret } from "../core/errors.js";
+import { PACKAGE_VERSION } from "../core/version.js";
 import { streamBorrowingMessages } from "./grpc-web-lean-stream.js";
+
+/** Viam's client header, as the SDK sends it (`typescript;v0.61.1;…`) on calls it makes; ours say who they are. */
+const VIAM_CLIENT = `billing-mcp;v${PACKAGE_VERSION}`;
 
 /** What the SDK passes its transport factory. `credentials` is fetch's cookie mode: nothing to do in Node. */
 export interface SdkTransportOptions {
@@ -23,58 +25,45 @@ export interface SdkTransportOptions {
   credentials?: string;
 }
 
-/** What the SDK reads from globalThis when it builds a transport. */
+/** The SDK's documented hook (its typings declare globalThis.VIAM.GRPC_TRANSPORT_FACTORY). */
 interface ViamSdkGlobals {
   VIAM?: { GRPC_TRANSPORT_FACTORY?: (options: SdkTransportOptions) => Transport; [setting: string]: unknown };
 }
 
-/** The transports createViamTransport built, so a caller can check the SDK really used the hook. */
-const builtHere = new WeakSet<Transport>();
+let installed = false;
 
-/** True when `transport` came from createViamTransport. */
-export function isViamTransport(transport: unknown): boolean {
-  return typeof transport === "object" && transport !== null && builtHere.has(transport as Transport);
-}
-
-/** Make createViamClient() build its transports with createViamTransport; call before it. */
+/** Make createViamClient() build its transports with createViamTransport; call before it (once per process is enough). */
 export function installViamTransport(): void {
+  if (installed) return;
+  installed = true;
   const globals = globalThis as typeof globalThis & ViamSdkGlobals;
-  globals.VIAM = { ...globals.VIAM, GRPC_TRANSPORT_FACTORY: createViamTransport };
+  globals.VIAM = { ...globals.VIAM, GRPC_TRANSPORT_FACTORY: (options) => createViamTransport(options) };
 }
 
 /**
  * gRPC-web to `options.baseUrl`: GetInvoicePdf through the lean reader, whose messages are
  * BORROWED (valid only until the next one is requested, see streamBorrowingMessages), which
  * its one consumer, ViamConnection.streamInvoicePdf, honours; everything else through
- * connect-node.
+ * connect-node. With `accessToken`, every call carries `authorization: Bearer <token>`
+ * (ViamConnection's own calls; the SDK's transports add it, and their viam_client, themselves).
  */
-export function createViamTransport(options: SdkTransportOptions): Transport {
+export function createViamTransport(options: SdkTransportOptions & { accessToken?: string }): Transport {
   const standard = createGrpcWebTransport({ baseUrl: options.baseUrl, httpVersion: "1.1" });
-  const transport: Transport = {
-    unary: (service, method, signal, timeoutMs, header, input, contextValues) => {
-      registerAccessToken(header);
-      return standard.unary(service, method, signal, timeoutMs, header, input, contextValues);
-    },
-    stream: (service, method, signal, timeoutMs, header, input, contextValues) => {
-      registerAccessToken(header);
-      return isInvoicePdf(service, method)
-        ? streamBorrowingMessages(options.baseUrl, service, method, signal, timeoutMs, header, input)
-        : standard.stream(service, method, signal, timeoutMs, header, input, contextValues);
-    },
+  const { accessToken } = options;
+  const authorized = (header: HeadersInit | undefined): Headers => {
+    const headers = new Headers(header);
+    if (!headers.has("viam_client")) headers.set("viam_client", VIAM_CLIENT);
+    if (accessToken !== undefined) headers.set("authorization", `Bearer ${accessToken}`);
+    return headers;
   };
-  builtHere.add(transport);
-  return transport;
-}
-
-/**
- * The SDK obtains access tokens at login and keeps them to itself; each one passes here in
- * the authorization header of the first call it authenticates, before any answer to that
- * call could quote it, so it is registered as a secret then.
- */
-function registerAccessToken(header: HeadersInit | undefined): void {
-  const authorization = header === undefined ? null : new Headers(header).get("authorization");
-  const token = authorization && /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-  if (token) registerSecret(token);
+  return {
+    unary: (service, method, signal, timeoutMs, header, input, contextValues) =>
+      standard.unary(service, method, signal, timeoutMs, authorized(header), input, contextValues),
+    stream: (service, method, signal, timeoutMs, header, input, contextValues) =>
+      isInvoicePdf(service, method)
+        ? streamBorrowingMessages(options.baseUrl, service, method, signal, timeoutMs, authorized(header), input)
+        : standard.stream(service, method, signal, timeoutMs, authorized(header), input, contextValues),
+  };
 }
 
 function isInvoicePdf<I extends Message<I>, O extends Message<O>>(service: ServiceType, method: MethodInfo<I, O>): boolean {

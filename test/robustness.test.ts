@@ -73,7 +73,7 @@ describe("deadlines", () => {
   });
 
   it("past its deadline: a clear error in time, the upstream handler is told, and the server keeps serving", async () => {
-    sandbox.faults.delayMs = 5_000;
+    sandbox.faults.delayMs = 20_000; // only the deadline can end the call within the bound below
     const abortedBefore = count(sandbox.aborted, "GetInvoicesSummary");
     const t0 = Date.now();
     const result = await call(server, "viam_get_invoices_summary", { timeout: 0.5 });
@@ -81,8 +81,8 @@ describe("deadlines", () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe('Viam did not answer invoices of org "org-acme" within 0.5 s. Retry, or pass a larger timeout (seconds).');
     expect(elapsed).toBeGreaterThanOrEqual(450);
-    expect(elapsed).toBeLessThan(2_000);
-    expect(await until(() => count(sandbox.aborted, "GetInvoicesSummary") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(elapsed).toBeLessThan(5_000);
+    expect(await until(() => count(sandbox.aborted, "GetInvoicesSummary") === abortedBefore + 1, 5_000)).toBe(true);
     sandbox.faults.delayMs = 0;
     await ok(server, "viam_get_available_billing_tiers");
   });
@@ -90,16 +90,16 @@ describe("deadlines", () => {
   it("authentication: a caller waits for the shared login only within its own deadline", async () => {
     const fresh = await spawnServer();
     const authBefore = logins();
-    sandbox.faults.authDelayMs = 2_000;
+    sandbox.faults.authDelayMs = 5_000;
     const t0 = Date.now();
     const patient = call(fresh, "viam_get_available_billing_tiers", { timeout: 10 }).then((r) => ({ r, at: Date.now() - t0 }));
     const hasty = call(fresh, "viam_get_current_month_usage", { timeout: 0.4 }).then((r) => ({ r, at: Date.now() - t0 }));
     const [p, h] = await Promise.all([patient, hasty]);
     expect(h.r.isError).toBe(true);
     expect(textOf(h.r)).toMatch(/did not answer usage of org "org-acme" within 0.4 s/);
-    expect(h.at).toBeLessThan(1_500); // long before the login ends
+    expect(h.at).toBeLessThan(4_000); // long before the login ends
     expect(p.r.isError, textOf(p.r)).toBeFalsy();
-    expect(p.at).toBeGreaterThanOrEqual(1_900);
+    expect(p.at).toBeGreaterThanOrEqual(4_900);
     expect(logins() - authBefore).toBe(1);
   });
 
@@ -121,8 +121,8 @@ describe("deadlines", () => {
     const result = await call(server, "viam_get_invoice_pdf", { invoice_id: LARGE_INVOICE_ID, dest: "slow.pdf", timeout: 1 });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/did not answer PDF of invoice .* within 1 s/);
-    expect(Date.now() - t0).toBeLessThan(2_500);
-    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5_000); // the whole stream would take minutes
+    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 5_000)).toBe(true);
     expect(filesIn(downloads(server))).toEqual([]);
   });
 
@@ -133,14 +133,14 @@ describe("deadlines", () => {
     expect(given).toBeLessThanOrEqual(7_000);
     rmSync(join(downloads(server), "deadline.pdf"));
 
-    sandbox.faults.delayMs = 5_000; // no response head at all until long after the deadline
+    sandbox.faults.delayMs = 20_000; // no response head at all until long after the deadline
     const abortedBefore = count(sandbox.aborted, "GetInvoicePdf");
     const t0 = Date.now();
     const result = await call(server, "viam_get_invoice_pdf", { invoice_id: acmeInvoice(), dest: "late.pdf", timeout: 0.5 });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^Viam did not answer PDF of invoice .* within 0\.5 s\./);
-    expect(Date.now() - t0).toBeLessThan(2_000);
-    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 5_000)).toBe(true);
     expect(filesIn(downloads(server))).toEqual([]);
   });
 });
@@ -156,7 +156,7 @@ describe("cancellation", () => {
     expect(await until(() => count(sandbox.calls, "GetOrgBillingInformation") === callsBefore + 1, 3_000)).toBe(true);
     controller.abort("the user changed their mind");
     await expect(pending).rejects.toThrow(/changed their mind/);
-    expect(await until(() => count(sandbox.aborted, "GetOrgBillingInformation") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(await until(() => count(sandbox.aborted, "GetOrgBillingInformation") === abortedBefore + 1, 5_000)).toBe(true);
     expect(Date.now() - t0).toBeLessThan(4_000);
     sandbox.faults.delayMs = 0;
     await ok(server, "viam_get_org_billing_information");
@@ -174,8 +174,8 @@ describe("cancellation", () => {
     await sleep(200);
     controller.abort();
     await expect(pending).rejects.toThrow();
-    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
-    expect(await until(() => filesIn(downloads(server)).length === 0, 2_000)).toBe(true);
+    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 5_000)).toBe(true);
+    expect(await until(() => filesIn(downloads(server)).length === 0, 5_000)).toBe(true);
   });
 
   it("cancelling during retry backoff stops the retries", async () => {
@@ -217,7 +217,7 @@ describe("retries (read-only calls)", () => {
     const elapsed = Date.now() - t0;
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^Viam is unavailable for invoices of org "org-acme" \(Viam said: sandbox: injected outage\)\. Check VIAM_SERVICE_HOST/);
-    expect(elapsed).toBeLessThan(1_800);
+    expect(elapsed).toBeLessThan(5_000); // the 1 s deadline, not the 100 injected outages
     const attempts = count(sandbox.calls, "GetInvoicesSummary") - before;
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(attempts).toBeLessThanOrEqual(5);
@@ -227,7 +227,7 @@ describe("retries (read-only calls)", () => {
     const withDefault = await call(server, "viam_get_invoices_summary");
     expect(withDefault.isError).toBe(true);
     expect(count(sandbox.calls, "GetInvoicesSummary") - before2).toBe(5); // at most 5 attempts
-    expect(Date.now() - t1).toBeLessThan(4_000); // backoff 0.1+0.2+0.4+0.8 s, jitter x0.5-1.5
+    expect(Date.now() - t1).toBeLessThan(8_000); // backoff 0.1+0.2+0.4+0.8 s, jitter x0.5-1.5; not the 30 s deadline
   });
 
   it("a login during an outage is retried like a read", async () => {
@@ -428,7 +428,7 @@ describe("shutdown", () => {
     const t0 = Date.now();
     s.child.kill("SIGTERM");
     expect(await s.exited).toEqual({ code: 0, signal: null });
-    expect(Date.now() - t0).toBeLessThan(1_500);
+    expect(Date.now() - t0).toBeLessThan(4_000); // not the 5 s grace a busy server would wait
   });
 });
 

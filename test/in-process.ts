@@ -29,6 +29,8 @@ export interface InProcessServer {
   client: Client;
   /** What the server logged, as its stderr would show it (at BILLING_MCP_LOG_LEVEL, default debug). */
   stderr: () => string;
+  /** Every message the server sent, one JSON line each, as its stdout would carry them. */
+  stdout: () => string;
   /** The server's private HOME: its download directory and audit log default under it. */
   home: string;
   billing: BillingServer;
@@ -60,6 +62,12 @@ export async function startInProcess(env: Record<string, string> = {}, args: str
   // As src/cli.ts serve(): with --tools exactly the selection is listed, else write stubs too.
   const billing = createBillingServer({ config, logger, tools, allowWrites, writeStubs: spec === undefined });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  let stdout = "";
+  const send = serverSide.send.bind(serverSide);
+  serverSide.send = async (message, options) => {
+    stdout += `${JSON.stringify(message)}\n`;
+    return await send(message, options);
+  };
   const handle = serveStdio(() => billing.createServer(), { transport: serverSide, onerror: (err) => logger.log("debug", `MCP: ${err.message}`) });
   const client = new Client(
     { name: "billing-mcp-tests", version: "0.0.0" },
@@ -69,6 +77,7 @@ export async function startInProcess(env: Record<string, string> = {}, args: str
   return {
     client,
     stderr: () => stderr,
+    stdout: () => stdout,
     home,
     billing,
     async close() {

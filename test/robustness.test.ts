@@ -1,6 +1,8 @@
 // Issue 6: never hang, never crash, never double anything. Deadlines, cancellation, retries,
 // re-authentication, concurrency, shutdown and secrets, through the real MCP client against
-// the built server and the sandbox (faults injected there, effects observed there).
+// the sandbox (faults injected there, effects observed there): the server in-process from
+// source, except for shutdown and the secrets scan, which need the built server's process
+// (signals, exit codes, every byte it writes).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,11 +17,21 @@ import { liveEnv, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
 import { STACK_TRACE, startServerProcess } from "./process-harness.js";
 import type { ServerProcess } from "./process-harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
+type Session = Pick<InProcessServer, "client" | "home" | "stderr">;
 let sandbox: ViamSandbox;
-let server: ServerProcess;
-const started: ServerProcess[] = [];
+let server: InProcessServer;
+const started: { close(): Promise<void> }[] = [];
 
+/** A fresh server in this process (its own login, org directory and calls in flight). */
+async function freshServer(extra: Record<string, string> = {}, args: string[] = []): Promise<InProcessServer> {
+  const s = await startInProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, ...extra }), args);
+  started.push(s);
+  return s;
+}
+/** The built server in a process of its own: for signals, exit codes and every byte it writes. */
 async function spawnServer(extra: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
   const s = await startServerProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, ...extra }), args);
   started.push(s);
@@ -28,7 +40,7 @@ async function spawnServer(extra: Record<string, string> = {}, args: string[] = 
 
 beforeAll(async () => {
   sandbox = await startViamSandbox();
-  server = await spawnServer();
+  server = await freshServer();
 });
 afterEach(() => sandbox.faults.reset());
 afterAll(async () => {
@@ -36,10 +48,10 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function call(s: ServerProcess, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<CallToolResult> {
+async function call(s: Session, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<CallToolResult> {
   return await s.client.callTool({ name, arguments: args }, signal ? { signal } : undefined);
 }
-async function ok(s: ServerProcess, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+async function ok(s: Session, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
   const result = await call(s, name, args);
   expect(result.isError, textOf(result)).toBeFalsy();
   return result;
@@ -56,7 +68,7 @@ async function until(condition: () => boolean, withinMs: number): Promise<boolea
   }
   return true;
 }
-const downloads = (s: ServerProcess) => join(s.home, "Downloads", "billing-mcp");
+const downloads = (s: Session) => join(s.home, "Downloads", "billing-mcp");
 const filesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 const acmeInvoice = () => sandbox.state.orgs.get(ORG.acme)!.invoices[0]!.id;
 
@@ -88,7 +100,7 @@ describe("deadlines", () => {
   });
 
   it("authentication: a caller waits for the shared login only within its own deadline", async () => {
-    const fresh = await spawnServer();
+    const fresh = await freshServer();
     const authBefore = logins();
     sandbox.faults.authDelayMs = 5_000;
     const t0 = Date.now();
@@ -231,7 +243,7 @@ describe("retries (read-only calls)", () => {
   });
 
   it("a login during an outage is retried like a read", async () => {
-    const fresh = await spawnServer();
+    const fresh = await freshServer();
     sandbox.faults.authUnavailableNext = 2;
     const before = logins();
     await ok(fresh, "viam_get_available_billing_tiers");
@@ -350,7 +362,7 @@ describe("re-authentication", () => {
 
 describe("concurrency", () => {
   it("100 concurrent calls: all succeed, one login, run in parallel upstream", async () => {
-    const fresh = await spawnServer();
+    const fresh = await freshServer();
     sandbox.faults.delayMs = 300;
     const auth = logins();
     const calls: [string, Record<string, unknown>][] = [

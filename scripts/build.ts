@@ -6,6 +6,7 @@
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { buildSpendApp } from "./build-app.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -31,3 +32,6 @@ const result = await build({
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"));
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 process.stderr.write(`bundled ${outputs.length} files: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kib(o.bytes)}`).join(", ")}\n`);
+
+const app = await buildSpendApp();
+process.stderr.write(`built the spend app: ${app.file.slice(root.length)} ${kib(app.bytes)}\n`);

@@ -22,6 +22,8 @@ delete manifest.$schema; // a path into node_modules: true in the repository onl
 await mkdir(`${stage}dist/src`, { recursive: true });
 await cp(`${root}dist/src/cli.js`, `${stage}dist/src/cli.js`);
 await cp(`${root}dist/src/chunks`, `${stage}dist/src/chunks`, { recursive: true });
+// The spend app's page (src/mcp/spend-app.ts): Claude desktop renders MCP Apps.
+await cp(`${root}dist/src/app`, `${stage}dist/src/app`, { recursive: true });
 await writeFile(`${stage}package.json`, `${JSON.stringify({ name: pkg.name, version: pkg.version, type: pkg.type, license: pkg.license }, null, 2)}\n`);
 await writeFile(
   `${stage}manifest.json`,

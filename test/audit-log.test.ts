@@ -1,13 +1,16 @@
 // The audit log on a file system that fills up: a small tmpfs mounted by the test (root
 // only), the server in-process from source, the Viam sandbox as the upstream. The log must hold
-// whole lines, refuse before the RPC, and never say "nothing was sent" after it.
-import { execFileSync } from "node:child_process";
+// whole lines, refuse before the RPC, and never say "nothing was sent" after it. And an
+// audit file that never accepts a write (a FIFO with no reader) fails the call in time: a
+// spawned server, as a stalled file system blocks a thread of the process that writes.
+import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, liveEnv, startViamSandbox, textOf } from "./harness.js";
+import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
 import { startInProcess } from "./in-process.js";
 
@@ -120,6 +123,64 @@ describe.skipIf("skip" in mounted)("a full file system", () => {
       sandbox.faults.reset();
       await server.close();
       rmSync(join(dir, "filler"), { force: true });
+    }
+  });
+});
+
+describe("an audit file that never accepts a write (a FIFO with no reader)", () => {
+  let sandbox: ViamSandbox;
+  beforeAll(async () => {
+    sandbox = await startViamSandbox();
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it("fails the write within its deadline, keeps read tools answering, refuses later writes at once, and resumes once the line is taken", async () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), "billing-mcp-fifo-")), "audit.jsonl");
+    execFileSync("mkfifo", [fifo]);
+    const server = await startServer(liveEnv(sandbox, { BILLING_MCP_AUDIT_LOG: fifo }), ["--allow-writes"]);
+    let reader: ChildProcess | undefined;
+    try {
+      const before = sandbox.calls.get("ChargeOrganization") ?? 0;
+      const timed = async (args: Record<string, unknown>, tool = "viam_charge_organization") => {
+        const started = performance.now();
+        const result = await call(server.client, tool, args);
+        return { result, ms: performance.now() - started };
+      };
+      // The preview's line cannot be written: the call fails once its 1 s timeout is up.
+      const first = await timed({ ...CHARGE, timeout: 1 });
+      expect(first.result.isError).toBe(true);
+      expect(textOf(first.result)).toMatch(/^Refused: the audit log .*audit\.jsonl cannot be written \(it accepted nothing within 1 s \(a FIFO with no reader, or a stalled disk\?\)\).*Nothing was sent to Viam/);
+      expect(textOf(first.result)).not.toMatch(/confirmation_token/);
+      expect(first.ms).toBeGreaterThanOrEqual(900);
+
+      // Read tools do not wait for the log.
+      const read = await call(server.client, "viam_get_invoices_summary", { org_id: "org-acme" });
+      expect(read.isError, textOf(read)).toBeFalsy();
+
+      // A later write (default 30 s timeout) is refused at once, not queued behind the stalled line.
+      const later = await timed({ ...CHARGE, description: "Later" });
+      expect(later.result.isError).toBe(true);
+      expect(textOf(later.result)).toMatch(/^Refused: the audit log .* cannot be written \(it is stalled: an earlier "previewed" line has been pending since \S+, a FIFO with no reader or a stalled disk\).*Nothing was sent to Viam\. .*restart the server/);
+      expect(later.ms).toBeLessThan(10_000);
+      expect(sandbox.calls.get("ChargeOrganization") ?? 0).toBe(before);
+
+      // A reader appears: the pending line goes through, and writes work again.
+      let received = "";
+      // Opened read-write, as a log collector would keep it: no end of file between writers.
+      reader = spawn("sh", ["-c", 'exec cat 0<>"$1"', "sh", fifo], { stdio: ["ignore", "pipe", "ignore"] });
+      reader.stdout?.on("data", (d: Buffer) => (received += d.toString()));
+      await expect.poll(() => received, { timeout: 10_000 }).toMatch(/"outcome":"previewed"/);
+      const preview = await call(server.client, "viam_charge_organization", { ...CHARGE, description: "After" });
+      expect(preview.isError, textOf(preview)).toBeFalsy();
+      const done = await call(server.client, "viam_charge_organization", { ...CHARGE, description: "After", confirm: true, confirmation_token: structured(preview).confirmation_token });
+      expect(structured(done).status, textOf(done)).toBe("executed");
+      expect(sandbox.calls.get("ChargeOrganization") ?? 0).toBe(before + 1);
+      await expect.poll(() => received.split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { outcome: string }).outcome), { timeout: 10_000 }).toEqual(["previewed", "previewed", "attempt", "executed"]);
+    } finally {
+      await server.close();
+      reader?.kill();
     }
   });
 });

@@ -29,6 +29,24 @@ describe("ConfirmationTokens", () => {
     expect(tokens.claim(late.token, "charge", "{}")).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
   });
 
+  it("tells an evicted or pruned token from one this process never issued", () => {
+    let now = 0;
+    const tokens = new ConfirmationTokens(1000, () => now, 3);
+    const first = tokens.issue("charge", "{}").token;
+    for (let i = 0; i < 3; i++) tokens.issue("charge", "{}");
+    expect(tokens.claim(first, "charge", "{}")).toEqual({ ok: false, reason: "this confirmation_token expired or was evicted (the server keeps at most 3 pending previews)." });
+    // Expired, then pruned one TTL later: still known as ours.
+    const late = tokens.issue("charge", "{}").token;
+    now += 2001;
+    tokens.issue("charge", "{}");
+    expect(tokens.claim(late, "charge", "{}")).toMatchObject({ ok: false, reason: expect.stringMatching(/^this confirmation_token expired or was evicted/) });
+    // Forged, altered, or another process's token: not issued here.
+    const other = new ConfirmationTokens(1000, () => now).issue("charge", "{}").token;
+    for (const foreign of [other, `${first.slice(0, -1)}${first.endsWith("A") ? "B" : "A"}`, "A".repeat(32), ""]) {
+      expect(tokens.claim(foreign, "charge", "{}")).toMatchObject({ ok: false, reason: expect.stringMatching(/^this confirmation_token was not issued by this server process/) });
+    }
+  });
+
   it("issues unguessable tokens and fingerprints them without revealing them", () => {
     const tokens = new ConfirmationTokens(1000, () => 0);
     const issued = [...new Set(Array.from({ length: 100 }, () => tokens.issue("t", "{}").token))];

@@ -74,7 +74,7 @@ describe("MCP Bundle", () => {
 
   it("holds the bundle and nothing else", () => {
     const files = readdirSync(unpacked, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name).slice(unpacked.length + 1)).sort();
-    expect(files.filter((f) => !/^dist\/src\/chunks\/[\w.-]+\.js$/.test(f))).toEqual(["dist/src/cli.js", "manifest.json", "package.json"]);
+    expect(files.filter((f) => !/^dist\/src\/chunks\/[\w.-]+\.js$/.test(f))).toEqual(["dist/src/app/spend.html", "dist/src/cli.js", "manifest.json", "package.json"]);
   });
 
   it("runs from the unpacked bundle with nothing entered: the sandbox, every field left empty rather than a literal placeholder", async () => {

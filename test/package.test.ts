@@ -42,11 +42,11 @@ describe("npm package", () => {
     expect(pkg.dependencies ?? {}).toEqual({});
   });
 
-  it("ships the bundle and its chunks, package.json and README, nothing else", () => {
+  it("ships the bundle and its chunks, the spend app's page, package.json and README, nothing else", () => {
     const chunks = packed.filter((p) => p.startsWith("dist/src/chunks/"));
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks.every((p) => /^dist\/src\/chunks\/[\w.-]+\.js$/.test(p))).toBe(true);
-    expect(packed.filter((p) => !chunks.includes(p))).toEqual(["README.md", "dist/src/cli.js", "package.json"]);
+    expect(packed.filter((p) => !chunks.includes(p))).toEqual(["README.md", "dist/src/app/spend.html", "dist/src/cli.js", "package.json"]);
   });
 
   it("installs nothing but itself with --omit=dev", () => {

@@ -21,6 +21,12 @@ async function readError(client: InProcessServer["client"], uri: string): Promis
   return error as ProtocolError;
 }
 
+/** The invoice resources listed (the spend app's page is listed beside them: test/app.test.ts). */
+async function invoiceResources(client: RunningServer["client"]) {
+  const { resources } = await client.listResources();
+  return { resources: resources.filter((r) => r.uri.startsWith("viam-invoice://")) };
+}
+
 describe("invoice resources", () => {
   it("offers the template viam-invoice://{org_id}/{invoice_id} as application/pdf, naming the cap and the tool", async () => {
     const { resourceTemplates } = await fx.server.client.listResourceTemplates();
@@ -30,7 +36,7 @@ describe("invoice resources", () => {
   });
 
   it("lists the default organization's 12 newest invoices with date, amount in USD and status", async () => {
-    const { resources } = await fx.server.client.listResources();
+    const { resources } = await invoiceResources(fx.server.client);
     const newest = [...acme().invoices].sort((a, b) => b.date.getTime() - a.date.getTime()).slice(0, 12);
     expect(resources.map((r) => r.uri)).toEqual(newest.map((i) => uriOf(ORG.acme, i.id)));
     for (const [n, resource] of resources.entries()) {
@@ -44,7 +50,7 @@ describe("invoice resources", () => {
   });
 
   it("reads a listed invoice as a base64 blob equal to the PDF's bytes", async () => {
-    const { resources } = await fx.server.client.listResources();
+    const { resources } = await invoiceResources(fx.server.client);
     for (const n of [0, 3]) {
       const inv = acme().invoices.find((i) => uriOf(ORG.acme, i.id) === resources[n]!.uri)!;
       const { contents } = await fx.server.client.readResource({ uri: resources[n]!.uri });
@@ -114,7 +120,7 @@ describe("invoice resources: configuration", () => {
   it("without VIAM_ORG_ID a live server lists nothing but still reads any organization's invoice", async () => {
     const noDefault = await startInProcess(liveEnv(fx.sandbox));
     try {
-      expect((await noDefault.client.listResources()).resources).toEqual([]);
+      expect((await invoiceResources(noDefault.client)).resources).toEqual([]);
       const inv = fx.sandbox.state.orgs.get(ORG.fieldworks)!.invoices[0]!;
       const { contents } = await noDefault.client.readResource({ uri: uriOf(ORG.fieldworks, inv.id) });
       const blob = Buffer.from((contents[0] as { blob: string }).blob, "base64");
@@ -127,7 +133,7 @@ describe("invoice resources: configuration", () => {
   it("the embedded sandbox without VIAM_ORG_ID lists org-acme and says it is sandbox data", async () => {
     const embedded = await startInProcess();
     try {
-      const { resources } = await embedded.client.listResources();
+      const { resources } = await invoiceResources(embedded.client);
       expect(resources).toHaveLength(12);
       expect(resources.every((r) => r.uri.startsWith(`viam-invoice://${ORG.acme}/`))).toBe(true);
       expect(resources.every((r) => /Sandbox data \(demo\), not real billing/.test(r.description ?? ""))).toBe(true);
@@ -141,7 +147,7 @@ describe("invoice resources: configuration", () => {
   });
 
   it("a server whose --tools leave out viam_get_invoice_pdf serves no invoice resources", async () => {
-    const limited = await startInProcess(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_invoices_summary"]);
+    const limited = await startInProcess(liveEnv(fx.sandbox, { VIAM_ORG_ID: ORG.acme }), ["--tools", "viam_get_org_billing_information"]);
     try {
       expect(limited.client.getServerCapabilities()?.resources).toBeUndefined();
     } finally {

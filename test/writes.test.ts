@@ -330,6 +330,39 @@ describe("writes enabled", () => {
     expect(structured(odd).details).toMatchObject({ subtotal: 19.99, tax: 0.07, total: 20.06 });
   });
 
+  it("look-alike ids (letters of two scripts, fullwidth forms) are refused at preview, naming what was found", async () => {
+    const before = writeCalls();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ org_id_to_charge: "org-\u0430\u0441me", subtotal: 10, tax: 0 }, /org_id_to_charge.*mixes Latin with Cyrillic letters \(Cyrillic "\u0430" U\+0430, Cyrillic "\u0441" U\+0441\), a look-alike of another id; retype it in one script/],
+      [{ org_id_to_charge: "org-acme", subtotal: 10, tax: 0, org_id_for_branding: "org-fle\u03bft" }, /org_id_for_branding.*mixes Latin with Greek letters \(Greek "\u03bf" U\+03BF\)/],
+      [{ org_id_to_charge: "org-ac\uff4de", subtotal: 10, tax: 0 }, /org_id_to_charge.*contains "\uff4d" U\+FF4D, a compatibility form \(fullwidth or styled\) that looks like "m"/],
+    ];
+    for (const [args, rule] of cases) {
+      const result = await call(server.client, "viam_charge_organization", args);
+      expect(result.isError, textOf(result)).toBe(true);
+      expect(textOf(result)).toMatch(rule);
+      expect(result.structuredContent).toBeUndefined();
+    }
+    const tier = await call(server.client, "viam_update_organization_billing_tier", { organization_id: "\u043erg-acme", billing_tier: "free" });
+    expect(textOf(tier)).toMatch(/organization_id.*mixes Latin with Cyrillic letters \(Cyrillic "\u043e" U\+043E\)/);
+    expect(writeCalls()).toBe(before);
+    expect(newAudit().filter((l) => l.outcome === "previewed")).toEqual([]);
+    // One script throughout is an id like any other (here unknown to the sandbox, so refused as such).
+    expect(textOf(await call(server.client, "viam_charge_organization", { org_id_to_charge: "\u043e\u0440\u0433-1", subtotal: 10, tax: 0 }))).toMatch(/^Refused: Not found/);
+  });
+
+  it("constructor and prototype are refused like any unknown argument", async () => {
+    const unknown = (key: string) =>
+      `unknown argument ${JSON.stringify(key)}: viam_charge_organization takes org_id_to_charge, subtotal, tax, description, org_id_for_branding, disable_confirmation_email, allow_duplicate, confirm, confirmation_token, timeout`;
+    for (const key of ["constructor", "prototype", "bogus"]) {
+      const args = JSON.parse(`{"org_id_to_charge":"org-acme","subtotal":1,"tax":0,${JSON.stringify(key)}:{"polluted":true}}`) as Record<string, unknown>;
+      const result = await call(server.client, "viam_charge_organization", args);
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toContain(unknown(key));
+    }
+    expect(newAudit()).toEqual([]);
+  });
+
   it("an org the key cannot see is refused at preview: no token, nothing sent", async () => {
     const before = writeCalls();
     const refused = await call(server.client, "viam_charge_organization", { org_id_to_charge: "org-nowhere", subtotal: 10, tax: 0 });

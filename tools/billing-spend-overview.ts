@@ -7,6 +7,7 @@ import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
 import { invoicedPerPeriod, percentChange, previousPeriods, PROJECTION_METHOD, projectMonthEnd, viamPeriod } from "../src/billing/spend.js";
 import type { Period } from "../src/billing/spend.js";
 import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
+import { SPEND_APP_URI } from "../src/mcp/spend-app.js";
 import type { ToolContext } from "../src/mcp/tool-definition.js";
 import { hasFailedPayment, invoicesNewestFirst, invoiceSchema } from "../src/viam/invoices.js";
 
@@ -166,6 +167,7 @@ export default defineTool({
   access: "read",
   provider: "all",
   annotations: READ_ONLY,
+  app: { resourceUri: SPEND_APP_URI },
   input: {
     org_ids: z
       .array(idField("Viam organization id."))

@@ -3,6 +3,7 @@ import { orgIdField } from "../src/mcp/fields.js";
 import { orgLabel } from "../src/viam/org-directory.js";
 import { isoDate, money } from "../src/billing/render.js";
 import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
+import { SPEND_APP_URI } from "../src/mcp/spend-app.js";
 import type { ResponseOf } from "../src/viam/connection.js";
 import { sourceTypeName, usageCostTypeName } from "../src/viam/proto.js";
 
@@ -132,6 +133,7 @@ export default defineTool({
   access: "read",
   provider: "viam",
   annotations: READ_ONLY,
+  app: { resourceUri: SPEND_APP_URI },
   input: { org_id: orgIdField },
   output,
   async run({ org_id }, ctx) {

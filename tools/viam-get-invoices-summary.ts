@@ -3,6 +3,7 @@ import { boundedText, orgIdField } from "../src/mcp/fields.js";
 import { orgLabel } from "../src/viam/org-directory.js";
 import { cents, money, usd } from "../src/billing/render.js";
 import { defineTool, READ_ONLY } from "../src/mcp/tool-definition.js";
+import { SPEND_APP_URI } from "../src/mcp/spend-app.js";
 import { daysOverdue, DERIVED_STATUS_FILTERS, invoicesNewestFirst, invoiceSchema, isDerivedStatusFilter, isUnpaid, matchesStatus, statusCounts } from "../src/viam/invoices.js";
 import type { Invoice } from "../src/viam/invoices.js";
 
@@ -16,6 +17,7 @@ export default defineTool({
   access: "read",
   provider: "viam",
   annotations: READ_ONLY,
+  app: { resourceUri: SPEND_APP_URI },
   input: {
     org_id: orgIdField,
     status: boundedText(64)

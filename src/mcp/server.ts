@@ -8,6 +8,7 @@ import type { CallToolResult, ServerContext } from "@modelcontextprotocol/server
 import { z } from "zod";
 import { allTools } from "../../tools/index.js";
 import { AuditLog } from "../writes/audit-log.js";
+import { removeStalePartials } from "../viam/invoice-download.js";
 import { writesDisabled } from "../core/config.js";
 import type { Config } from "../core/config.js";
 import { ChargeLedger, describeCharges } from "../writes/charge-ledger.js";
@@ -15,6 +16,8 @@ import { chargeIdentity, ConfirmationGate, confirmationFields, elicitationAsker,
 import { redact, ToolError } from "../core/errors.js";
 import { timeoutField } from "./fields.js";
 import { registerInvoiceResources } from "./invoice-resources.js";
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
+import { registerSpendApp, SPEND_APP_URI } from "./spend-app.js";
 import { LatitudeClient } from "../latitude/client.js";
 import { OrgDirectory } from "../viam/org-directory.js";
 import { compactInputSchema, listedAnnotations } from "./listed-schema.js";
@@ -168,19 +171,29 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
   const audit = new AuditLog(config.auditLogPath, auditTarget(config), config.clock);
   const gate = new ConfirmationGate({ audit, clock: config.clock, ledger, maxChargeUsd: config.maxChargeUsd, maxDailyChargeUsd: config.maxDailyChargeUsd, ttlMs: config.confirmTtlMs, logger });
   for (const tool of tools) assertConsistent(tool);
+  // A server killed mid-download left its temporary file beside the destination.
+  if (tools.some((t) => t.name === "viam_get_invoice_pdf")) {
+    void removeStalePartials(config.downloadDir).then(
+      (removed) => removed.length && logger.log("info", `removed ${removed.length} unfinished download${removed.length === 1 ? "" : "s"} a stopped server left: ${removed.join(", ")}`),
+      () => undefined,
+    );
+  }
   const stubs = allowWrites || !writeStubs ? [] : allTools.filter((t) => t.access === "write");
 
   function registerTool(server: McpServer, tool: ToolDefinition): void {
     const write = tool.access === "write";
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: compactInputSchema(toolInputSchema(tool)),
-        outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
-        annotations: listedAnnotations(tool),
-      },
+    const listing = {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: compactInputSchema(toolInputSchema(tool)),
+      outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
+      annotations: listedAnnotations(tool),
+    };
+    // A tool with an app goes through ext-apps' helper, which writes its _meta.ui (and the older
+    // "ui/resourceUri" key some hosts still read); the result is the same for every client.
+    const register = (handler: (args: Record<string, unknown>, ctx: ServerContext) => Promise<CallToolResult>) =>
+      tool.app ? registerAppTool(server, tool.name, { ...listing, _meta: { ui: tool.app } }, handler as never) : server.registerTool(tool.name, listing, handler);
+    register(
       async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> => {
         if (calls.draining) {
           return { isError: true, content: [{ type: "text", text: "billing-mcp is shutting down and takes no new calls; call again once it has restarted." }] };
@@ -274,6 +287,8 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
       for (const tool of stubs) registerStub(server, tool);
       // The resources are the PDF tool's other face (and point to it when too large): served with it.
       if (tools.some((t) => t.name === "viam_get_invoice_pdf")) registerInvoiceResources(server, { config, viam, logger });
+      // The app's page, when a served tool declares it.
+      if (tools.some((t) => t.app?.resourceUri === SPEND_APP_URI)) registerSpendApp(server);
       registerPrompts(server, config, new Set(tools.map((t) => t.name)));
       return server;
     },

@@ -67,6 +67,11 @@ interface ToolBase<In extends z.ZodRawShape, Out extends z.ZodRawShape> {
   input: In;
   /** What `run` returns (for a write tool: once performed). */
   output: Out;
+  /**
+   * The MCP App (a `ui://` resource, src/mcp/spend-app.ts) that hosts with Apps support render
+   * from this tool's structuredContent; served as `_meta.ui`. Hosts without Apps ignore it.
+   */
+  app?: { resourceUri: string };
   run(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<ToolResult<z.infer<z.ZodObject<Out>>>>;
 }
 

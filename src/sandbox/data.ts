@@ -5,6 +5,8 @@
 // "now". Tests assert against these exports and helpers, not against copied numbers.
 import { invoicePdfParts, pdfBytes, pdfSize } from "./pdf.js";
 import type { PdfParts } from "./pdf.js";
+import { proto3 } from "@bufbuild/protobuf";
+import { SourceType, UsageCostType } from "../viam/proto.js";
 
 export interface SandboxUsageCost {
   resourceType: number;
@@ -80,14 +82,16 @@ export const ACME_INVOICE_COUNT = 13;
 /** Enum numbers this client does not know, sent by org-orbital's "newer server". */
 export const UNKNOWN_USAGE_COST_TYPE = 99;
 export const UNKNOWN_SOURCE_TYPE = 7;
-export const PREMIUM_MODULE = 27;
+/** The newest UsageCostType (API v0.1.564), newer than the npm SDK's bundled API. */
+export const PREMIUM_MODULE: number = UsageCostType.PREMIUM_MODULE;
 
-// UsageCostType numbers (see src/viam/proto.ts).
 const T = {
-  remoteControl: 3, standardCompute: 4, binaryStorage: 6, perMachine: 8, trigger: 9, tabularStorage: 10,
-  logsStorage: 12, binaryUpload: 15, logsEgress: 20, dbCompute: 23, premiumModule: PREMIUM_MODULE, fromTheFuture: UNKNOWN_USAGE_COST_TYPE,
+  remoteControl: UsageCostType.REMOTE_CONTROL, standardCompute: UsageCostType.STANDARD_COMPUTE, binaryStorage: UsageCostType.BINARY_DATA_CLOUD_STORAGE,
+  perMachine: UsageCostType.PER_MACHINE, trigger: UsageCostType.TRIGGER_NOTIFICATION, tabularStorage: UsageCostType.TABULAR_DATA_CLOUD_STORAGE,
+  logsStorage: UsageCostType.LOGS_CLOUD_STORAGE, binaryUpload: UsageCostType.BINARY_DATA_UPLOAD, logsEgress: UsageCostType.LOGS_EGRESS,
+  dbCompute: UsageCostType.TABULAR_DATA_DATABASE_COMPUTE, premiumModule: PREMIUM_MODULE, fromTheFuture: UNKNOWN_USAGE_COST_TYPE,
 } as const;
-const SOURCE = { org: 1, fragment: 2 } as const;
+const SOURCE = { org: SourceType.ORG, fragment: SourceType.FRAGMENT } as const;
 
 const round = (n: number) => Math.round(n * 100) / 100;
 const DAY = 86_400_000;
@@ -150,21 +154,25 @@ export function sourceTotals(source: SandboxSource) {
 export function orgSubtotal(org: SandboxOrg): number {
   return round(org.sources.reduce((s, src) => s + sourceTotals(src).totalWithDiscount, 0));
 }
+/** The UsageCostType numbers whose name ends with `suffix`, e.g. every *_CLOUD_STORAGE. */
+const costTypesEndingIn = (suffix: string): number[] =>
+  proto3.getEnumType(UsageCostType).values.filter((v) => v.name.endsWith(suffix)).map((v) => v.no);
+
 /** The deprecated flat figures of GetCurrentMonthUsageResponse, derived from the sources. */
 export function legacyUsage(org: SandboxOrg) {
   const costs = org.sources.flatMap((s) => s.costs);
   const sum = (types: readonly number[]) => round(costs.filter((c) => types.includes(c.resourceType)).reduce((s, c) => s + c.cost, 0));
   // Every *_CLOUD_STORAGE type; "other" is all storage that is not binary data.
-  const storage = [5, 6, 7, 10, 11, 12, 13, 14, 22, 25];
+  const storage = costTypesEndingIn("_CLOUD_STORAGE");
   return {
     cloudStorageUsageCost: sum(storage),
-    binaryDataCloudStorageUsageCost: sum([6]),
-    otherCloudStorageUsageCost: sum(storage.filter((t) => t !== 6)),
-    dataUploadUsageCost: sum([1, 15, 16, 17]),
-    dataEgresUsageCost: sum([2, 18, 19, 20, 21, 24]),
-    remoteControlUsageCost: sum([3]),
-    standardComputeUsageCost: sum([4]),
-    perMachineUsageCost: sum([8]),
+    binaryDataCloudStorageUsageCost: sum([UsageCostType.BINARY_DATA_CLOUD_STORAGE]),
+    otherCloudStorageUsageCost: sum(storage.filter((t) => t !== UsageCostType.BINARY_DATA_CLOUD_STORAGE)),
+    dataUploadUsageCost: sum(costTypesEndingIn("_UPLOAD")),
+    dataEgresUsageCost: sum(costTypesEndingIn("_EGRESS")),
+    remoteControlUsageCost: sum([UsageCostType.REMOTE_CONTROL]),
+    standardComputeUsageCost: sum([UsageCostType.STANDARD_COMPUTE]),
+    perMachineUsageCost: sum([UsageCostType.PER_MACHINE]),
     discountAmount: round(org.sources.reduce((s, src) => s + src.discount, 0)),
     totalUsageWithoutDiscount: round(org.sources.reduce((s, src) => s + sourceTotals(src).totalWithoutDiscount, 0)),
     totalUsageWithDiscount: orgSubtotal(org),

@@ -13,7 +13,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { appApi } from "@viamrobotics/sdk";
-import { AuthService, BillingService } from "../viam/proto.js";
+import { AuthService, BillingService, PaymentMethodType } from "../viam/proto.js";
 import { accrueUsage, createSandboxState, resellerCustomers, currentPeriodOf, invoicePdf, legacyUsage, orgSubtotal, outstandingBalance, sourceTotals } from "./data.js";
 import type { SandboxInvoice, SandboxOrg, SandboxState } from "./data.js";
 import { pdfChunks } from "./pdf.js";
@@ -212,7 +212,7 @@ export async function startViamSandbox(options: StartOptions = {}): Promise<Viam
   /** A charge becomes an invoice: paid at once on a card, otherwise outstanding for 30 days. */
   function charge(target: SandboxOrg, total: number, extra: Partial<SandboxInvoice>): string {
     const now = clock();
-    const paid = target.payment.type === 1;
+    const paid = target.payment.type === PaymentMethodType.CARD;
     const invoice: SandboxInvoice = {
       id: `inv_sbx_${String(state.nextInvoiceNumber++).padStart(5, "0")}`,
       date: now,

@@ -1,11 +1,19 @@
 // Saving an invoice PDF where a language model asked for it, safely: the path is confined to
 // the download directory (symlinks and ".." resolved, no directory created outside it),
 // nothing is overwritten unless asked, and the bytes are streamed to a temporary file beside
-// the destination, then moved into place, so a broken stream never leaves a partial file.
+// the destination, then moved into place, so a broken stream never leaves a partial file
+// (nor the directories made for it); a killed server's temporary files go at the next start.
 import { createHash, randomBytes } from "node:crypto";
-import { link, lstat, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, opendir, realpath, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ToolError } from "../core/errors.js";
+import { hasInvisibleChars, INVISIBLE_RULE } from "../mcp/fields.js";
+
+/** Where a download goes, and the directories made for it (outermost first), removed if it fails. */
+export interface Destination {
+  path: string;
+  created: string[];
+}
 
 export interface SavedFile {
   path: string;
@@ -69,17 +77,42 @@ function fsFailure(err: unknown, doing: string): ToolError {
   return new ToolError(`Could not ${doing}: ${why}. Check that BILLING_MCP_DOWNLOAD_DIR is a writable directory, then retry.`);
 }
 
+/** Removes the directories a download made, innermost first, if they are still empty. */
+async function removeCreated(created: readonly string[]): Promise<void> {
+  for (const dir of [...created].reverse()) await rmdir(dir).catch(() => undefined);
+}
+
 /** Resolve `dest` inside `downloadDir`, creating missing subdirectories there, or refuse with what to do instead. */
-export async function resolveDestination(downloadDir: string, dest: string, overwrite: boolean): Promise<string> {
+export async function resolveDestination(downloadDir: string, dest: string, overwrite: boolean): Promise<Destination> {
   if (!/^.+\.pdf$/i.test(basename(dest)) || /[\\/]$/.test(dest)) {
     throw new ToolError(`dest must name a .pdf file, such as "invoice-2024-10.pdf"; got "${basename(dest) || dest}".`);
   }
   if (/[\u0000-\u001f\u007f]/.test(dest)) throw new ToolError("dest must not contain control characters.");
-  const root = await mkdir(downloadDir, { recursive: true })
-    .then(() => realpath(downloadDir))
-    .catch((err: unknown) => {
-      throw fsFailure(err, `create the download directory ${downloadDir}`);
-    });
+  if (hasInvisibleChars(dest)) {
+    const found = [...dest].filter(hasInvisibleChars).map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`);
+    throw new ToolError(`dest ${INVISIBLE_RULE}; it has ${[...new Set(found)].join(", ")}.`);
+  }
+  const created: string[] = [];
+  const first = await mkdir(downloadDir, { recursive: true }).catch((err: unknown) => {
+    throw fsFailure(err, `create the download directory ${downloadDir}`);
+  });
+  // mkdir -p names the outermost directory it made: the chain from there down is ours.
+  if (first) for (let dir = resolve(downloadDir); ; dir = dirname(dir)) {
+    created.unshift(dir);
+    if (dir === resolve(first) || dir === dirname(dir)) break;
+  }
+  try {
+    return { path: await walkDown(downloadDir, dest, overwrite, created), created };
+  } catch (err) {
+    await removeCreated(created);
+    throw err;
+  }
+}
+
+async function walkDown(downloadDir: string, dest: string, overwrite: boolean, created: string[]): Promise<string> {
+  const root = await realpath(downloadDir).catch((err: unknown) => {
+    throw fsFailure(err, `create the download directory ${downloadDir}`);
+  });
   const outside = () =>
     new ToolError(`dest must be inside the download directory ${root} (BILLING_MCP_DOWNLOAD_DIR); pass a relative name such as "invoice.pdf".`);
   const wanted = isAbsolute(dest) ? resolve(dest) : resolve(root, dest);
@@ -97,6 +130,7 @@ export async function resolveDestination(downloadDir: string, dest: string, over
     const next = join(parent, part);
     try {
       await mkdir(next);
+      created.push(next);
     } catch (err) {
       if ((err as { code?: unknown }).code !== "EEXIST") throw fsFailure(err, `create the directory ${next}`);
     }
@@ -146,14 +180,17 @@ async function finalise(temp: string, target: string, overwrite: boolean): Promi
  * its write.
  */
 export async function writeAtomically(
-  target: string,
+  destination: Destination,
   overwrite: boolean,
   produce: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>,
 ): Promise<SavedFile> {
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.part`);
+  const target = destination.path;
+  // The pid tells the next start-up whether the download is still going (see removeStalePartials).
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.part`);
   const hash = createHash("sha256");
   let bytes = 0;
-  const handle = await open(temp, "wx", 0o600).catch((err: unknown) => {
+  const handle = await open(temp, "wx", 0o600).catch(async (err: unknown) => {
+    await removeCreated(destination.created);
     throw fsFailure(err, `create a file in ${dirname(target)}`);
   });
   try {
@@ -170,6 +207,7 @@ export async function writeAtomically(
   } catch (err) {
     await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
+    await removeCreated(destination.created);
     const failure = fsFailure(err, `save ${target}`);
     throw new ToolError(`${failure.message} Nothing was saved at ${target}.`, failure.code);
   }
@@ -184,4 +222,46 @@ async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, "r").catch(() => undefined);
   await handle?.sync().catch(() => undefined);
   await handle?.close().catch(() => undefined);
+}
+
+// A temporary file of writeAtomically: ".<name>.pdf.<pid>.<12 hex>.part" (without the pid
+// before the pid was added).
+const PART_FILE = /^\..+\.pdf\.(?:(\d+)\.)?[0-9a-f]{12}\.part$/i;
+const OLD_PART_AGE_MS = 3_600_000;
+const MAX_SCANNED = 10_000;
+const MAX_DEPTH = 8;
+
+/** Whether process `pid` runs (EPERM: it does, as another user). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files that downloads of stopped processes left in `downloadDir` (a
+ * server killed mid-download); a running server's are kept. Bounded, best effort: the paths removed.
+ */
+export async function removeStalePartials(downloadDir: string, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  let scanned = 0;
+  const visit = async (dir: string, depth: number): Promise<void> => {
+    const entries = await opendir(dir).catch(() => undefined);
+    if (!entries) return;
+    for await (const entry of entries) {
+      if (++scanned > MAX_SCANNED) break;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && depth < MAX_DEPTH) await visit(path, depth + 1);
+      const match = entry.isFile() ? PART_FILE.exec(entry.name) : null;
+      if (!match) continue;
+      const pid = match[1] === undefined ? undefined : Number(match[1]);
+      const stale = pid !== undefined ? pid !== process.pid && !running(pid) : now - ((await lstat(path).catch(() => undefined))?.mtimeMs ?? now) > OLD_PART_AGE_MS;
+      if (stale && (await unlink(path).then(() => true, () => false))) removed.push(path);
+    }
+  };
+  await visit(resolve(downloadDir), 0);
+  return removed;
 }

@@ -57,9 +57,24 @@ function bounded(value: unknown, depth = 0): unknown {
   return kept;
 }
 
+/** How long an append may take when the caller names no deadline (the default call timeout). */
+export const DEFAULT_APPEND_TIMEOUT_MS = 30_000;
+
+/** An append that outlived its deadline and is still pending in the file system. */
+interface Stall {
+  outcome: AuditOutcome;
+  since: Date;
+}
+
 export class AuditLog {
   /** Appends of this process, one at a time: a short write is undone by truncating, which must not cut another line. */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Set while an append that missed its deadline is still pending (a FIFO with no reader, a
+   * stalled disk): every append is refused at once until it completes, rather than queue
+   * behind it forever. Cleared when it completes; a restart starts clean.
+   */
+  private stall: Stall | undefined;
 
   constructor(
     readonly path: string,
@@ -82,11 +97,68 @@ export class AuditLog {
     return text + "\n";
   }
 
-  /** Appends and fsyncs one whole line; a ToolError when the log cannot be written (it then holds whole lines only). */
-  append(entry: AuditEntry): Promise<void> {
-    const run = this.queue.then(() => this.write(entry));
+  /**
+   * Appends and fsyncs one whole line within `timeoutMs`; a ToolError when the log cannot be
+   * written in time (it then holds whole lines only). A line still pending at its deadline
+   * stalls the log: later appends are refused at once until it completes.
+   */
+  append(entry: AuditEntry, timeoutMs = DEFAULT_APPEND_TIMEOUT_MS): Promise<void> {
+    if (this.stall) {
+      const { outcome, since } = this.stall;
+      return Promise.reject(this.failure(entry, `it is stalled: an earlier "${outcome}" line has been pending since ${since.toISOString()}, a FIFO with no reader or a stalled disk`, true));
+    }
+    let late = false;
+    // Skipped if its caller gave up while it waited its turn: a refused call leaves no line.
+    const run = this.queue.then(() => (late ? false : this.write(entry).then(() => true)));
     this.queue = run.catch(() => undefined);
-    return run;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        late = true;
+        reject(this.failure(entry, `it accepted nothing within ${timeoutMs / 1000} s (a FIFO with no reader, or a stalled disk?)`, true));
+        this.stalled(entry, run);
+      }, timeoutMs);
+      timer.unref();
+    });
+    return Promise.race([run, deadline]).then(
+      () => clearTimeout(timer),
+      (err: unknown) => {
+        clearTimeout(timer);
+        throw err;
+      },
+    );
+  }
+
+  /** `run` missed its deadline: refuse appends until it settles. */
+  private stalled(entry: AuditEntry, run: Promise<boolean>): void {
+    const stall: Stall = { outcome: entry.outcome, since: this.clock() };
+    this.stall ??= stall;
+    void run.then(
+      (written) => {
+        if (this.stall === stall) this.stall = undefined;
+        // Its caller was told it failed and sent nothing: resolve the attempt, or the next
+        // start-up would count a charge that never went out as possibly made.
+        if (written && entry.outcome === "attempt") {
+          void this.append({ ...entry, outcome: "failed", error: "its attempt line was written only after its deadline; the call was refused and nothing was sent", uncertain: false }).catch(() => undefined);
+        }
+      },
+      () => {
+        if (this.stall === stall) this.stall = undefined;
+      },
+    );
+  }
+
+  /** The error for a line that could not be written: after the RPC, it must say the request WAS sent. */
+  private failure(entry: AuditEntry, why: string, stalled = false): ToolError {
+    const fix = stalled
+      ? "Make BILLING_MCP_AUDIT_LOG a writable regular file and restart the server (writes resume by themselves once the pending line completes)"
+      : "Fix the path or its permissions (BILLING_MCP_AUDIT_LOG), then try again";
+    if (AFTER_RPC.has(entry.outcome)) {
+      return new ToolError(
+        `The request WAS sent to Viam (${entry.outcome === "executed" ? "and Viam accepted it" : "it may have taken effect"}), but its "${entry.outcome}" line could not be written to the audit log ${this.path} (${why}). Record it by hand, and fix the log (BILLING_MCP_AUDIT_LOG) before the next billing change.`,
+      );
+    }
+    return new ToolError(`Refused: the audit log ${this.path} cannot be written (${why}), and no billing change is made without it. Nothing was sent to Viam. ${fix}.`);
   }
 
   private async write(entry: AuditEntry): Promise<void> {
@@ -95,13 +167,17 @@ export class AuditLog {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       const file = await open(this.path, "a", 0o600);
       try {
-        const before = (await file.stat()).size;
+        const info = await file.stat();
+        const before = info.size;
         try {
           // One write per line: O_APPEND keeps concurrent lines whole.
           const { bytesWritten } = await file.write(line);
           // A nearly full disk stores part of the line and reports no error.
           if (bytesWritten !== line.length) throw Object.assign(new Error("short write"), { code: `ENOSPC: ${bytesWritten} of ${line.length} bytes written` });
-          await file.sync();
+          // A pipe to a log collector has nothing to sync (EINVAL); a file must be synced.
+          await file.sync().catch((err: unknown) => {
+            if (info.isFile() || (err as { code?: string }).code !== "EINVAL") throw err;
+          });
         } catch (err) {
           // Drop the fragment, so the next line does not glue onto it and the log stays parseable.
           await file.truncate(before).catch(() => undefined);
@@ -112,15 +188,7 @@ export class AuditLog {
         await file.close();
       }
     } catch (err) {
-      const code = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
-      if (AFTER_RPC.has(entry.outcome)) {
-        throw new ToolError(
-          `The request WAS sent to Viam (${entry.outcome === "executed" ? "and Viam accepted it" : "it may have taken effect"}), but its "${entry.outcome}" line could not be written to the audit log ${this.path} (${code}). Record it by hand, and fix the log (BILLING_MCP_AUDIT_LOG) before the next billing change.`,
-        );
-      }
-      throw new ToolError(
-        `Refused: the audit log ${this.path} cannot be written (${code}), and no billing change is made without it. Nothing was sent to Viam. Fix the path or its permissions (BILLING_MCP_AUDIT_LOG), then try again.`,
-      );
+      throw this.failure(entry, (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err)));
     }
   }
 }

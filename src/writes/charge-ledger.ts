@@ -144,6 +144,8 @@ export function describeCharges(charges: readonly LedgerCharge[]): string {
 function readTail(path: string): string {
   let fd: number;
   try {
+    // Only a regular file: opening a FIFO to read would block start-up until a writer came.
+    if (!statSync(path).isFile()) return "";
     fd = openSync(path, "r");
   } catch {
     return "";

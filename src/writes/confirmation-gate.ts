@@ -3,7 +3,7 @@
 // with confirm: true and that token, which is bound to this process, this tool and exactly
 // these arguments, works once and expires. When the client supports elicitation the human
 // is asked directly instead, inside the same call. Every step is audited before it goes on.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import type { Server } from "@modelcontextprotocol/server";
 import { z } from "zod";
@@ -74,20 +74,40 @@ interface Issued {
 }
 
 // Spent and expired tokens are kept one more TTL so a late replay gets a precise reason.
-const MAX_TOKENS = 10_000;
+// At most this many are kept (a client flooding previews evicts the oldest).
+export const MAX_PENDING_PREVIEWS = 10_000;
 
-/** Tokens live only in this process's memory: another process (or a restart) knows none of them. */
+/**
+ * Tokens live only in this process's memory: another process (or a restart) knows none of them.
+ * Each carries a MAC under a key of this process, so one that is no longer kept (expired and
+ * pruned, or evicted) is still told apart from one this process never issued.
+ */
 export class ConfirmationTokens {
   private readonly issued = new Map<string, Issued>();
+  private readonly key = randomBytes(32);
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number,
+    private readonly maxKept = MAX_PENDING_PREVIEWS,
   ) {}
+
+  private mac(nonce: string): string {
+    return createHmac("sha256", this.key).update(nonce).digest("base64url").slice(0, 11);
+  }
+
+  /** Whether `token` is one this process issued (kept or not). */
+  private ours(token: string): boolean {
+    const nonce = token.slice(0, -11);
+    const expected = Buffer.from(this.mac(nonce));
+    const given = Buffer.from(token.slice(-11));
+    return nonce.length > 0 && given.length === expected.length && timingSafeEqual(given, expected);
+  }
 
   issue(tool: string, args: string): { token: string; expiresAt: number } {
     this.prune();
-    const token = randomBytes(24).toString("base64url");
+    const nonce = randomBytes(18).toString("base64url");
+    const token = nonce + this.mac(nonce);
     const expiresAt = this.now() + this.ttlMs;
     this.issued.set(token, { tool, args, expiresAt, used: false });
     return { token, expiresAt };
@@ -100,7 +120,11 @@ export class ConfirmationTokens {
   /** Synchronous on purpose: check and spend happen with no await between them, so concurrent duplicates cannot both pass. */
   claim(token: string, tool: string, args: string): { ok: true } | { ok: false; reason: string } {
     const entry = this.issued.get(token);
-    if (!entry) return { ok: false, reason: "this confirmation_token was not issued by this server process (tokens do not survive a restart)." };
+    if (!entry) {
+      return this.ours(token)
+        ? { ok: false, reason: `this confirmation_token expired or was evicted (the server keeps at most ${this.maxKept} pending previews).` }
+        : { ok: false, reason: "this confirmation_token was not issued by this server process (tokens do not survive a restart)." };
+    }
     if (entry.used) return { ok: false, reason: "this confirmation_token was already used; each token works once." };
     if (this.now() > entry.expiresAt) return { ok: false, reason: `this confirmation_token expired at ${new Date(entry.expiresAt).toISOString()}.` };
     if (entry.tool !== tool) return { ok: false, reason: `this confirmation_token was issued for ${entry.tool}, not ${tool}.` };
@@ -116,7 +140,7 @@ export class ConfirmationTokens {
     for (const [token, entry] of this.issued) if (entry.expiresAt < cutoff) this.issued.delete(token);
     // Map order is insertion order: drop the oldest when a client floods previews.
     for (const token of this.issued.keys()) {
-      if (this.issued.size < MAX_TOKENS) break;
+      if (this.issued.size < this.maxKept) break;
       this.issued.delete(token);
     }
   }
@@ -173,8 +197,10 @@ export class ConfirmationGate {
     const { confirm, confirmation_token: token } = args;
     const bound = Object.fromEntries(Object.entries(args).filter(([key]) => !(GATE_FIELDS as readonly string[]).includes(key)));
     const entry = { tool: tool.name, arguments: bound };
+    // Each line is bounded by the call's timeout, as each of its RPCs is: a stalled log fails the call.
+    const audit = (line: AuditEntry) => this.options.audit.append(line, ctx.timeoutMs);
     const refuse = async (reason: string, extra: Partial<AuditEntry> = {}): Promise<never> => {
-      await this.options.audit.append({ ...entry, ...extra, outcome: "refused", reason }).catch((err: unknown) => this.warn(err));
+      await audit({ ...entry, ...extra, outcome: "refused", reason }).catch((err: unknown) => this.warn(err));
       throw new ToolError(`Refused: ${reason} Nothing was sent to Viam.`);
     };
 
@@ -206,7 +232,7 @@ export class ConfirmationGate {
     if (ask) {
       const duplicate = identity && this.options.ledger.problems(identity, rules);
       if (duplicate) await refuse(duplicate);
-      await this.options.audit.append({ ...entry, outcome: "previewed", via: "elicitation" });
+      await audit({ ...entry, outcome: "previewed", via: "elicitation" });
       let answer: HumanAnswer;
       try {
         answer = await ask(elicitationMessage(tool, preview, ctx.viam.isSandbox, [...checks, ...warnings]), this.options.ttlMs);
@@ -214,7 +240,7 @@ export class ConfirmationGate {
         return refuse(`the user could not be asked to confirm (${err instanceof Error ? err.message : String(err)}).`, { via: "elicitation" });
       }
       if (answer !== "accepted") {
-        await this.options.audit.append({ ...entry, outcome: "declined", via: "elicitation", reason: `${answer} by the user` });
+        await audit({ ...entry, outcome: "declined", via: "elicitation", reason: `${answer} by the user` });
         return {
           structured: { status: "declined", summary: preview.summary, details: preview.details },
           text: `The user ${answer} it: nothing was done. Would have: ${preview.summary}`,
@@ -227,7 +253,7 @@ export class ConfirmationGate {
       const issued = this.tokens.issue(tool.name, canonicalJson(bound));
       const expires_at = new Date(issued.expiresAt).toISOString();
       try {
-        await this.options.audit.append({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
+        await audit({ ...entry, outcome: "previewed", via: "token", confirmation: tokenFingerprint(issued.token) });
       } catch (err) {
         this.tokens.revoke(issued.token);
         throw err;
@@ -274,14 +300,15 @@ export class ConfirmationGate {
     rules: { allowDuplicate: boolean; maxDailyCents: number },
   ): Promise<ToolResult<WriteOutput>> {
     const entry = { tool: tool.name, arguments: bound, ...how };
+    const audit = (line: AuditEntry) => this.options.audit.append(line, ctx.timeoutMs);
     // Checked and counted with no await in between: concurrent confirmations cannot both pass.
     const reservation = identity && this.options.ledger.reserve(identity, rules);
     if (reservation && "refused" in reservation) {
-      await this.options.audit.append({ ...entry, outcome: "refused", reason: reservation.refused }).catch((err: unknown) => this.warn(err));
+      await audit({ ...entry, outcome: "refused", reason: reservation.refused }).catch((err: unknown) => this.warn(err));
       throw new ToolError(`Refused: ${reservation.refused} Nothing was sent to Viam.`);
     }
     try {
-      await this.options.audit.append({ ...entry, outcome: "attempt" });
+      await audit({ ...entry, outcome: "attempt" });
     } catch (err) {
       reservation?.cancel();
       throw err;
@@ -295,7 +322,7 @@ export class ConfirmationGate {
       const uncertain = UNCERTAIN.has(code);
       reservation?.failed(uncertain);
       const error = err instanceof Error ? err.message : String(err);
-      const auditProblem = await this.options.audit.append({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
+      const auditProblem = await audit({ ...entry, outcome: "failed", error, uncertain }).then(() => "", (auditErr: unknown) => ` ${this.warn(auditErr)}`);
       if (!uncertain) {
         if (!auditProblem) throw err;
         throw new ToolError(`${error}${auditProblem}`, code);
@@ -304,7 +331,7 @@ export class ConfirmationGate {
     }
     const invoiceId = typeof done.structured.invoice_id === "string" ? done.structured.invoice_id : undefined;
     reservation?.executed(invoiceId);
-    const auditProblem = await this.options.audit.append({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
+    const auditProblem = await audit({ ...entry, outcome: "executed", invoice_id: invoiceId }).then(() => "", (err: unknown) => `\n${this.warn(err)}`);
     return {
       structured: { status: "executed", summary: preview.summary, details: preview.details, result: done.structured },
       text: `Done: ${done.text}${auditProblem}`,

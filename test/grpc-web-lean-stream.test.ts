@@ -563,7 +563,9 @@ describe("cancellation and deadlines", () => {
         setTimeout(() => ((abortedAt = Date.now()), controller.abort()), 50);
       },
     });
-    expect(Date.now() - abortedAt).toBeLessThan(500);
+    // The server stalls for good: ending at all proves the abort; the bound, a few seconds on a
+    // shared machine, only catches a reader that ends for some other reason later.
+    expect(Date.now() - abortedAt).toBeLessThan(4_000);
     expect(outcome.chunks).toHaveLength(1);
     expectConnectError(outcome, Code.Canceled);
     await expectServerSocketClosed();
@@ -609,7 +611,7 @@ describe("cancellation and deadlines", () => {
     const started = Date.now();
     const outcome = await run({ timeoutMs: 200 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(4_000); // the server stalls for good
     expect(outcome.chunks).toHaveLength(1);
     expectConnectError(outcome, Code.DeadlineExceeded);
     await expectServerSocketClosed();
@@ -619,7 +621,7 @@ describe("cancellation and deadlines", () => {
     responder = async (conn) => void (await conn.request);
     const started = Date.now();
     expectConnectError(await run({ timeoutMs: 150 }), Code.DeadlineExceeded);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(4_000); // the server stalls for good
     await expectServerSocketClosed();
   });
 

@@ -17,6 +17,7 @@ import { allTools } from "../tools/index.js";
 import { loadConfig } from "../src/core/config.js";
 import { stderrLogger } from "../src/core/logger.js";
 import type { LogLevel } from "../src/core/logger.js";
+import type { Clock } from "../src/core/clock.js";
 import { createBillingServer } from "../src/mcp/server.js";
 import type { BillingServer } from "../src/mcp/server.js";
 import { selectTools } from "../src/mcp/tool-selection.js";
@@ -28,6 +29,8 @@ export interface InProcessServer {
   client: Client;
   /** What the server logged, as its stderr would show it (at BILLING_MCP_LOG_LEVEL, default debug). */
   stderr: () => string;
+  /** Every message the server sent, one JSON line each, as its stdout would carry them. */
+  stdout: () => string;
   /** The server's private HOME: its download directory and audit log default under it. */
   home: string;
   billing: BillingServer;
@@ -37,8 +40,9 @@ export interface InProcessServer {
 /**
  * A server over exactly `env` (as if spawned with it and a private HOME) and the CLI flags in
  * `args` (--allow-writes, --tools), and a client declaring `capabilities` speaking `era`.
+ * `clock` replaces the test clock (e.g. a fixed one, so that two calls see the same instant).
  */
-export async function startInProcess(env: Record<string, string> = {}, args: string[] = [], capabilities: ClientCapabilities = {}, era: Era = "2025"): Promise<InProcessServer> {
+export async function startInProcess(env: Record<string, string> = {}, args: string[] = [], capabilities: ClientCapabilities = {}, era: Era = "2025", clock: Clock = testClock): Promise<InProcessServer> {
   const home = mkdtempSync(join(tmpdir(), "billing-mcp-home-"));
   // The defaults a spawned server derives from HOME (os.homedir() reads this process's HOME).
   const state = env.XDG_STATE_HOME ?? join(home, ".local", "state");
@@ -48,7 +52,7 @@ export async function startInProcess(env: Record<string, string> = {}, args: str
     BILLING_MCP_DOWNLOAD_DIR: join(home, "Downloads", "billing-mcp"),
     ...env,
   });
-  if (env.BILLING_MCP_NOW === undefined) config.clock = testClock;
+  if (env.BILLING_MCP_NOW === undefined) config.clock = clock;
   const { values } = parseArgs({ args, strict: true, options: { "allow-writes": { type: "boolean" }, tools: { type: "string" } } });
   const allowWrites = values["allow-writes"] ?? env.BILLING_MCP_ALLOW_WRITES === "true";
   const spec = values.tools ?? (env.BILLING_MCP_TOOLS?.trim() ? env.BILLING_MCP_TOOLS : undefined);
@@ -58,6 +62,12 @@ export async function startInProcess(env: Record<string, string> = {}, args: str
   // As src/cli.ts serve(): with --tools exactly the selection is listed, else write stubs too.
   const billing = createBillingServer({ config, logger, tools, allowWrites, writeStubs: spec === undefined });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  let stdout = "";
+  const send = serverSide.send.bind(serverSide);
+  serverSide.send = async (message, options) => {
+    stdout += `${JSON.stringify(message)}\n`;
+    return await send(message, options);
+  };
   const handle = serveStdio(() => billing.createServer(), { transport: serverSide, onerror: (err) => logger.log("debug", `MCP: ${err.message}`) });
   const client = new Client(
     { name: "billing-mcp-tests", version: "0.0.0" },
@@ -67,6 +77,7 @@ export async function startInProcess(env: Record<string, string> = {}, args: str
   return {
     client,
     stderr: () => stderr,
+    stdout: () => stdout,
     home,
     billing,
     async close() {

@@ -1,6 +1,7 @@
 // viam_get_invoice_pdf through a real MCP client against the sandbox as a live Viam: bytes
 // saved exactly, atomically (a broken stream leaves nothing), only inside the download
-// directory, never over an existing file unless asked, and with memory that stays flat.
+// directory, never over an existing file unless asked (the server in-process, from source),
+// and with memory that stays flat (a spawned server: its own peak RSS is what is measured).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,9 +12,11 @@ import { expectedInvoicePdf, invoicePdf, LARGE_INVOICE_ID, LARGE_INVOICE_PADDING
 import { pdfChunks, pdfSize } from "../src/sandbox/pdf.js";
 import { call, liveEnv, startServer, startViamSandbox, textOf } from "./harness.js";
 import type { RunningServer, ViamSandbox } from "./harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
 let sandbox: ViamSandbox;
-let server: RunningServer;
+let server: InProcessServer;
 let downloadDir: string;
 let outsideDir: string;
 
@@ -22,7 +25,7 @@ beforeAll(async () => {
   // Real paths: the server reports paths with symlinks (e.g. a symlinked /tmp) resolved.
   downloadDir = realpathSync(mkdtempSync(join(tmpdir(), "billing-mcp-dl-")));
   outsideDir = realpathSync(mkdtempSync(join(tmpdir(), "billing-mcp-outside-")));
-  server = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_DOWNLOAD_DIR: downloadDir }));
+  server = await startInProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_DOWNLOAD_DIR: downloadDir }));
 });
 afterAll(async () => {
   await server?.close();
@@ -41,12 +44,12 @@ const invoice = (i: number) => acme().invoices[i]!;
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const partFiles = (dir: string) => readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(".part"));
 
-async function save(args: Record<string, unknown>) {
-  const result = await call(server.client, "viam_get_invoice_pdf", args);
+async function save(args: Record<string, unknown>, client = server.client) {
+  const result = await call(client, "viam_get_invoice_pdf", args);
   return { result, text: textOf(result), structured: result.structuredContent as { path: string; bytes: number; sha256: string } };
 }
-async function saved(args: Record<string, unknown>) {
-  const outcome = await save(args);
+async function saved(args: Record<string, unknown>, client = server.client) {
+  const outcome = await save(args, client);
   expect(outcome.result.isError, outcome.text).toBeFalsy();
   return outcome;
 }
@@ -79,7 +82,7 @@ describe("viam_get_invoice_pdf: saving", () => {
   });
 
   it("without dest: a stable name in ~/Downloads/billing-mcp by default, with a resource_link to it", async () => {
-    const own = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
+    const own = await startInProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme }));
     try {
       const inv = invoice(1);
       const first = await call(own.client, "viam_get_invoice_pdf", { invoice_id: inv.id });
@@ -230,12 +233,18 @@ describe("viam_get_invoice_pdf: memory", () => {
   // buffers (src/viam/grpc-web-lean-stream.ts): seen here, after a small warm-up save, the 48 MiB
   // save raises the server's VmHWM by 7-8 MiB and a 192 MiB one after it by 5-6 MiB more, V8's
   // heap growing under the stream's small per-chunk objects; holding the PDF would cost its size.
-  it("peak RSS does not grow with the PDF: a 48 MiB save, then a 192 MiB one, add a few MiB each", async () => {
-    await saved({ invoice_id: invoice(0).id, dest: "warm-up.pdf", overwrite: true });
-    const idle = peakRssKiB(server.pid);
+  let spawned: RunningServer;
+  beforeAll(async () => {
+    spawned = await startServer(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, BILLING_MCP_DOWNLOAD_DIR: downloadDir }));
+  });
+  afterAll(async () => await spawned?.close());
 
-    const large = await saved({ invoice_id: LARGE_INVOICE_ID, dest: "large.pdf" });
-    const afterLarge = peakRssKiB(server.pid);
+  it("peak RSS does not grow with the PDF: a 48 MiB save, then a 192 MiB one, add a few MiB each", async () => {
+    await saved({ invoice_id: invoice(0).id, dest: "warm-up.pdf", overwrite: true }, spawned.client);
+    const idle = peakRssKiB(spawned.pid);
+
+    const large = await saved({ invoice_id: LARGE_INVOICE_ID, dest: "large.pdf" }, spawned.client);
+    const afterLarge = peakRssKiB(spawned.pid);
     const archive = acme().invoices.find((i) => i.id === LARGE_INVOICE_ID)!;
     const hash = createHash("sha256");
     for (const chunk of pdfChunks(invoicePdf(acme(), archive))) hash.update(chunk);
@@ -244,13 +253,13 @@ describe("viam_get_invoice_pdf: memory", () => {
 
     archive.pdfPadding = 4 * LARGE_INVOICE_PADDING;
     try {
-      const huge = await saved({ invoice_id: LARGE_INVOICE_ID, dest: "huge.pdf", timeout: 120 });
+      const huge = await saved({ invoice_id: LARGE_INVOICE_ID, dest: "huge.pdf", timeout: 120 }, spawned.client);
       expect(huge.structured.bytes).toBe(pdfSize(invoicePdf(acme(), archive)));
       rmSync(huge.structured.path);
     } finally {
       archive.pdfPadding = LARGE_INVOICE_PADDING;
     }
-    const afterHuge = peakRssKiB(server.pid);
+    const afterHuge = peakRssKiB(spawned.pid);
 
     const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
     console.info(`server VmHWM: idle ${mib(idle)} MiB; +${mib(afterLarge - idle)} MiB after the 48 MiB save; +${mib(afterHuge - afterLarge)} MiB more after the 192 MiB one`);

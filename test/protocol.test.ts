@@ -341,7 +341,7 @@ describe("the stdio front's defects, gone", () => {
     expect(took).toBeLessThan(10_000);
     // Bounded by the 10 MB cap, not by the line: the SDK's read buffer copies itself on every
     // chunk (Buffer.concat), so the garbage of those copies shows up too. Measured here about
-    // 75 MiB, above issue 16's 64 MiB target: see the README's Performance section.
+    // 75 MiB, above issue 16's 64 MiB target: see docs/performance.md.
     expect(peak - idle).toBeLessThan(96 * 1024);
     expect(s.stderr()).toMatch(/exceeded maximum size of 10485760 bytes/);
   });

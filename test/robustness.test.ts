@@ -1,6 +1,8 @@
 // Issue 6: never hang, never crash, never double anything. Deadlines, cancellation, retries,
 // re-authentication, concurrency, shutdown and secrets, through the real MCP client against
-// the built server and the sandbox (faults injected there, effects observed there).
+// the sandbox (faults injected there, effects observed there): the server in-process from
+// source, except for shutdown and the secrets scan, which need the built server's process
+// (signals, exit codes, every byte it writes).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,11 +17,21 @@ import { liveEnv, startViamSandbox, textOf } from "./harness.js";
 import type { ViamSandbox } from "./harness.js";
 import { STACK_TRACE, startServerProcess } from "./process-harness.js";
 import type { ServerProcess } from "./process-harness.js";
+import { startInProcess } from "./in-process.js";
+import type { InProcessServer } from "./in-process.js";
 
+type Session = Pick<InProcessServer, "client" | "home" | "stderr">;
 let sandbox: ViamSandbox;
-let server: ServerProcess;
-const started: ServerProcess[] = [];
+let server: InProcessServer;
+const started: { close(): Promise<void> }[] = [];
 
+/** A fresh server in this process (its own login, org directory and calls in flight). */
+async function freshServer(extra: Record<string, string> = {}, args: string[] = []): Promise<InProcessServer> {
+  const s = await startInProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, ...extra }), args);
+  started.push(s);
+  return s;
+}
+/** The built server in a process of its own: for signals, exit codes and every byte it writes. */
 async function spawnServer(extra: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
   const s = await startServerProcess(liveEnv(sandbox, { VIAM_ORG_ID: ORG.acme, ...extra }), args);
   started.push(s);
@@ -28,7 +40,7 @@ async function spawnServer(extra: Record<string, string> = {}, args: string[] = 
 
 beforeAll(async () => {
   sandbox = await startViamSandbox();
-  server = await spawnServer();
+  server = await freshServer();
 });
 afterEach(() => sandbox.faults.reset());
 afterAll(async () => {
@@ -36,10 +48,10 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function call(s: ServerProcess, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<CallToolResult> {
+async function call(s: Session, name: string, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<CallToolResult> {
   return await s.client.callTool({ name, arguments: args }, signal ? { signal } : undefined);
 }
-async function ok(s: ServerProcess, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
+async function ok(s: Session, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
   const result = await call(s, name, args);
   expect(result.isError, textOf(result)).toBeFalsy();
   return result;
@@ -56,7 +68,7 @@ async function until(condition: () => boolean, withinMs: number): Promise<boolea
   }
   return true;
 }
-const downloads = (s: ServerProcess) => join(s.home, "Downloads", "billing-mcp");
+const downloads = (s: Session) => join(s.home, "Downloads", "billing-mcp");
 const filesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 const acmeInvoice = () => sandbox.state.orgs.get(ORG.acme)!.invoices[0]!.id;
 
@@ -73,7 +85,7 @@ describe("deadlines", () => {
   });
 
   it("past its deadline: a clear error in time, the upstream handler is told, and the server keeps serving", async () => {
-    sandbox.faults.delayMs = 5_000;
+    sandbox.faults.delayMs = 20_000; // only the deadline can end the call within the bound below
     const abortedBefore = count(sandbox.aborted, "GetInvoicesSummary");
     const t0 = Date.now();
     const result = await call(server, "viam_get_invoices_summary", { timeout: 0.5 });
@@ -81,25 +93,25 @@ describe("deadlines", () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe('Viam did not answer invoices of org "org-acme" within 0.5 s. Retry, or pass a larger timeout (seconds).');
     expect(elapsed).toBeGreaterThanOrEqual(450);
-    expect(elapsed).toBeLessThan(2_000);
-    expect(await until(() => count(sandbox.aborted, "GetInvoicesSummary") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(elapsed).toBeLessThan(5_000);
+    expect(await until(() => count(sandbox.aborted, "GetInvoicesSummary") === abortedBefore + 1, 5_000)).toBe(true);
     sandbox.faults.delayMs = 0;
     await ok(server, "viam_get_available_billing_tiers");
   });
 
   it("authentication: a caller waits for the shared login only within its own deadline", async () => {
-    const fresh = await spawnServer();
+    const fresh = await freshServer();
     const authBefore = logins();
-    sandbox.faults.authDelayMs = 2_000;
+    sandbox.faults.authDelayMs = 5_000;
     const t0 = Date.now();
     const patient = call(fresh, "viam_get_available_billing_tiers", { timeout: 10 }).then((r) => ({ r, at: Date.now() - t0 }));
     const hasty = call(fresh, "viam_get_current_month_usage", { timeout: 0.4 }).then((r) => ({ r, at: Date.now() - t0 }));
     const [p, h] = await Promise.all([patient, hasty]);
     expect(h.r.isError).toBe(true);
     expect(textOf(h.r)).toMatch(/did not answer usage of org "org-acme" within 0.4 s/);
-    expect(h.at).toBeLessThan(1_500); // long before the login ends
+    expect(h.at).toBeLessThan(4_000); // long before the login ends
     expect(p.r.isError, textOf(p.r)).toBeFalsy();
-    expect(p.at).toBeGreaterThanOrEqual(1_900);
+    expect(p.at).toBeGreaterThanOrEqual(4_900);
     expect(logins() - authBefore).toBe(1);
   });
 
@@ -121,8 +133,8 @@ describe("deadlines", () => {
     const result = await call(server, "viam_get_invoice_pdf", { invoice_id: LARGE_INVOICE_ID, dest: "slow.pdf", timeout: 1 });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/did not answer PDF of invoice .* within 1 s/);
-    expect(Date.now() - t0).toBeLessThan(2_500);
-    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5_000); // the whole stream would take minutes
+    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 5_000)).toBe(true);
     expect(filesIn(downloads(server))).toEqual([]);
   });
 
@@ -133,14 +145,14 @@ describe("deadlines", () => {
     expect(given).toBeLessThanOrEqual(7_000);
     rmSync(join(downloads(server), "deadline.pdf"));
 
-    sandbox.faults.delayMs = 5_000; // no response head at all until long after the deadline
+    sandbox.faults.delayMs = 20_000; // no response head at all until long after the deadline
     const abortedBefore = count(sandbox.aborted, "GetInvoicePdf");
     const t0 = Date.now();
     const result = await call(server, "viam_get_invoice_pdf", { invoice_id: acmeInvoice(), dest: "late.pdf", timeout: 0.5 });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^Viam did not answer PDF of invoice .* within 0\.5 s\./);
-    expect(Date.now() - t0).toBeLessThan(2_000);
-    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 5_000)).toBe(true);
     expect(filesIn(downloads(server))).toEqual([]);
   });
 });
@@ -156,7 +168,7 @@ describe("cancellation", () => {
     expect(await until(() => count(sandbox.calls, "GetOrgBillingInformation") === callsBefore + 1, 3_000)).toBe(true);
     controller.abort("the user changed their mind");
     await expect(pending).rejects.toThrow(/changed their mind/);
-    expect(await until(() => count(sandbox.aborted, "GetOrgBillingInformation") === abortedBefore + 1, 2_000)).toBe(true);
+    expect(await until(() => count(sandbox.aborted, "GetOrgBillingInformation") === abortedBefore + 1, 5_000)).toBe(true);
     expect(Date.now() - t0).toBeLessThan(4_000);
     sandbox.faults.delayMs = 0;
     await ok(server, "viam_get_org_billing_information");
@@ -174,8 +186,8 @@ describe("cancellation", () => {
     await sleep(200);
     controller.abort();
     await expect(pending).rejects.toThrow();
-    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 2_000)).toBe(true);
-    expect(await until(() => filesIn(downloads(server)).length === 0, 2_000)).toBe(true);
+    expect(await until(() => count(sandbox.aborted, "GetInvoicePdf") === abortedBefore + 1, 5_000)).toBe(true);
+    expect(await until(() => filesIn(downloads(server)).length === 0, 5_000)).toBe(true);
   });
 
   it("cancelling during retry backoff stops the retries", async () => {
@@ -217,7 +229,7 @@ describe("retries (read-only calls)", () => {
     const elapsed = Date.now() - t0;
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^Viam is unavailable for invoices of org "org-acme" \(Viam said: sandbox: injected outage\)\. Check VIAM_SERVICE_HOST/);
-    expect(elapsed).toBeLessThan(1_800);
+    expect(elapsed).toBeLessThan(5_000); // the 1 s deadline, not the 100 injected outages
     const attempts = count(sandbox.calls, "GetInvoicesSummary") - before;
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(attempts).toBeLessThanOrEqual(5);
@@ -227,11 +239,11 @@ describe("retries (read-only calls)", () => {
     const withDefault = await call(server, "viam_get_invoices_summary");
     expect(withDefault.isError).toBe(true);
     expect(count(sandbox.calls, "GetInvoicesSummary") - before2).toBe(5); // at most 5 attempts
-    expect(Date.now() - t1).toBeLessThan(4_000); // backoff 0.1+0.2+0.4+0.8 s, jitter x0.5-1.5
+    expect(Date.now() - t1).toBeLessThan(8_000); // backoff 0.1+0.2+0.4+0.8 s, jitter x0.5-1.5; not the 30 s deadline
   });
 
   it("a login during an outage is retried like a read", async () => {
-    const fresh = await spawnServer();
+    const fresh = await freshServer();
     sandbox.faults.authUnavailableNext = 2;
     const before = logins();
     await ok(fresh, "viam_get_available_billing_tiers");
@@ -350,7 +362,7 @@ describe("re-authentication", () => {
 
 describe("concurrency", () => {
   it("100 concurrent calls: all succeed, one login, run in parallel upstream", async () => {
-    const fresh = await spawnServer();
+    const fresh = await freshServer();
     sandbox.faults.delayMs = 300;
     const auth = logins();
     const calls: [string, Record<string, unknown>][] = [
@@ -428,7 +440,7 @@ describe("shutdown", () => {
     const t0 = Date.now();
     s.child.kill("SIGTERM");
     expect(await s.exited).toEqual({ code: 0, signal: null });
-    expect(Date.now() - t0).toBeLessThan(1_500);
+    expect(Date.now() - t0).toBeLessThan(4_000); // not the 5 s grace a busy server would wait
   });
 });
 

@@ -279,7 +279,7 @@ describe("fault injection", () => {
     faulty.faults.delayMs = 10_000;
     const started = Date.now();
     await expect(rpcOver(client)("getAvailableBillingTiers", {}, { timeoutMs: 200 })).rejects.toMatchObject(code(Code.DeadlineExceeded));
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(5_000); // the delay is 10 s
     faulty.faults.delayMs = 0;
     expect((await tiers()).tiers).toEqual(TIERS);
   });

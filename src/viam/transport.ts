@@ -5,7 +5,7 @@
 // Unary calls and the login go to connect-node's gRPC-web transport over HTTP/1.1 (node:http),
 // not to connect-web's over fetch, which the SDK would pick: fetch is undici, whose HTTP
 // parser is WebAssembly, and V8 compiles that in the background a moment after the first
-// calls, raising the peak RSS by ~22 MiB (measured with `npm run bench`; README, Performance).
+// calls, raising the peak RSS by ~22 MiB (measured with `npm run bench`; docs/performance.md).
 // Same protocol, same status mapping, same headers from the SDK. The GetInvoicePdf stream
 // is read with the lean reader of src/viam/grpc-web-lean-stream.ts, so that saving a large PDF
 // does not raise the peak RSS by its size (issue 5); connect-node's own stream reader

@@ -8,7 +8,6 @@ import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/client";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/client";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/client/stdio";
-import { afterAll, beforeAll } from "vitest";
 import { startViamSandbox as startSandbox } from "../src/sandbox/viam-sandbox.js";
 import type { StartOptions, ViamSandbox } from "../src/sandbox/viam-sandbox.js";
 import { startLatitudeSandbox as startLatitude } from "../src/sandbox/latitude-sandbox.js";
@@ -89,19 +88,3 @@ export async function runCli(args: string[], env: Record<string, string> = {}, e
   return { code, stdout, stderr };
 }
 
-/**
- * One sandbox and one server spawned against it, for a whole test file: set up before its
- * tests, closed after. Read `.sandbox` and `.server` inside the tests.
- */
-export function useSandboxedServer(env: (sandbox: ViamSandbox) => Record<string, string>, args: string[] = []) {
-  const fixture = {} as { sandbox: ViamSandbox; server: RunningServer };
-  beforeAll(async () => {
-    fixture.sandbox = await startViamSandbox();
-    fixture.server = await startServer(env(fixture.sandbox), args);
-  });
-  afterAll(async () => {
-    await fixture.server?.close();
-    await fixture.sandbox?.close();
-  });
-  return fixture;
-}

@@ -6,12 +6,25 @@
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import type { Plugin } from "esbuild";
 import { buildSpendApp } from "./build-app.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 await rm(`${root}dist/src/chunks`, { recursive: true, force: true });
 await rm(`${root}dist/src/listing.json`, { force: true });
+/**
+ * connect-node imports undici (369 KiB bundled) only for a Headers polyfill it installs on
+ * Node < 18; this package needs Node >= 20 (package.json engines), so that module is empty here.
+ * Bundled, the import alone loaded and evaluated all of undici at every start.
+ */
+const withoutNodeHeadersPolyfill: Plugin = {
+  name: "without-node-headers-polyfill",
+  setup(b) {
+    b.onLoad({ filter: /@connectrpc[\\/]connect-node[\\/].*node-headers-polyfill\.js$/ }, () => ({ contents: "", loader: "js" }));
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: [{ in: "src/cli.ts", out: "src/cli" }],
@@ -25,6 +38,7 @@ const result = await build({
   minify: true,
   metafile: true,
   logLevel: "warning",
+  plugins: [withoutNodeHeadersPolyfill],
   // Bundled CommonJS dependencies may call require() for Node built-ins.
   banner: { js: 'import{createRequire as __billingMcpRequire}from"node:module";const require=__billingMcpRequire(import.meta.url);' },
 });

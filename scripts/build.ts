@@ -25,6 +25,18 @@ const withoutNodeHeadersPolyfill: Plugin = {
   },
 };
 
+/**
+ * zod's namespace `z` re-exports all of its ~50 locales (264 KiB of the bundle), so none can be
+ * tree-shaken; the server's messages are English, zod's default (zod/v4/classic sets en itself).
+ * Here the locales module offers en only.
+ */
+const zodEnglishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";', loader: "js" }));
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: [{ in: "src/cli.ts", out: "src/cli" }],
@@ -38,7 +50,7 @@ const result = await build({
   minify: true,
   metafile: true,
   logLevel: "warning",
-  plugins: [withoutNodeHeadersPolyfill],
+  plugins: [withoutNodeHeadersPolyfill, zodEnglishOnly],
   // Bundled CommonJS dependencies may call require() for Node built-ins.
   banner: { js: 'import{createRequire as __billingMcpRequire}from"node:module";const require=__billingMcpRequire(import.meta.url);' },
 });

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { allTools } from "../tools/index.js";
 import { writeOutputShape } from "../src/writes/confirmation-gate.js";
 import { toolInputShape } from "../src/mcp/server.js";
+import { compactInputSchema } from "../src/mcp/listed-schema.js";
 import { ORG } from "../src/sandbox/data.js";
 import { LATITUDE_SANDBOX_PROJECTS } from "../src/sandbox/latitude-data.js";
 import { call, liveEnv, startViamSandbox, textOf } from "./harness.js";
@@ -91,4 +92,28 @@ describe("tools/list", () => {
       await selected.close();
     }
   });
+
+  it("converts each schema to JSON Schema once, and gives every tools/list its own copy", async () => {
+    const first = await server.client.listTools();
+    const second = await server.client.listTools();
+    expect(second.tools).toEqual(first.tools);
+    // Changing one answer's schema (as a client may) changes neither the next answer nor the server.
+    (first.tools[0]!.inputSchema as { properties: Record<string, unknown> }).properties.injected = { type: "string" };
+    expect((await server.client.listTools()).tools).toEqual(second.tools);
+
+    let conversions = 0;
+    const base = z.object({ org_id: z.string().max(64).describe("Organization.") });
+    const std = base["~standard"] as unknown as { jsonSchema: { input: (o: unknown) => Record<string, unknown> } };
+    const counted = { "~standard": { ...std, jsonSchema: { ...std.jsonSchema, input: (o: unknown) => (conversions++, std.jsonSchema.input(o)) } } };
+    const listed = compactInputSchema(counted as unknown as typeof base);
+    const a = listed["~standard"].jsonSchema.input({ target: "draft-2020-12" });
+    const b = listed["~standard"].jsonSchema.input({ target: "draft-2020-12" });
+    expect(conversions).toBe(1);
+    expect(b).toEqual(a);
+    expect(b).not.toBe(a);
+    expect(a).toEqual({ type: "object", properties: { org_id: { type: "string", description: "Organization." } }, required: ["org_id"] });
+    listed["~standard"].jsonSchema.input({ target: "draft-07" });
+    expect(conversions).toBe(2);
+  });
 });
+

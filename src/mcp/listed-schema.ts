@@ -3,7 +3,7 @@
 // for clients, which validate answers and type calls with them: they are listed as zod gives
 // them). The SDK lists a schema from its Standard Schema `~standard.jsonSchema` converter and
 // validates with `~standard.validate`, so a zod schema wrapped here is validated exactly as zod
-// validates it and listed compact.
+// validates it, and listed compact and without converting it again.
 import type { StandardSchemaWithJSON, ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { ToolDefinition } from "./tool-definition.js";
@@ -21,14 +21,30 @@ type JsonObject = Record<string, unknown>;
  *   {type: "string"}` (JSON keys are strings).
  */
 export function compactInputSchema<T extends z.ZodType>(schema: T): T & StandardSchemaWithJSON {
+  return listedSchema(schema, (json) => compactSchema(json as Json) as JsonObject);
+}
+
+/**
+ * A zod schema whose JSON Schema is converted once per target and then served from that: the SDK
+ * converts every tool's schemas on every tools/list, and in HTTP mode every request builds a new
+ * McpServer over the same schemas. Each caller gets its own copy. `shape` rewrites the
+ * converted JSON Schema (compactInputSchema's compaction); validation is zod's own.
+ */
+export function listedSchema<T extends z.ZodType>(schema: T, shape: (json: JsonObject) => JsonObject = (json) => json): T & StandardSchemaWithJSON {
   const std = schema["~standard"] as unknown as StandardSchemaWithJSON["~standard"];
-  const convert = std.jsonSchema;
-  const compact = (json: JsonObject) => compactSchema(json as Json) as JsonObject;
-  const wrapped: StandardSchemaWithJSON["~standard"] = {
-    ...std,
-    validate: std.validate,
-    jsonSchema: { input: (options) => compact(convert.input(options)), output: (options) => compact(convert.output(options)) },
-  };
+  const converted = new Map<string, string>();
+  const cached =
+    (io: "input" | "output") =>
+    (options: Parameters<StandardSchemaWithJSON["~standard"]["jsonSchema"]["input"]>[0]): JsonObject => {
+      const key = `${io} ${JSON.stringify(options)}`;
+      let json = converted.get(key);
+      if (json === undefined) {
+        json = JSON.stringify(shape(std.jsonSchema[io](options)));
+        converted.set(key, json);
+      }
+      return JSON.parse(json) as JsonObject;
+    };
+  const wrapped: StandardSchemaWithJSON["~standard"] = { ...std, validate: std.validate, jsonSchema: { input: cached("input"), output: cached("output") } };
   // A new object with the zod schema as prototype, so it is still the same zod schema (parse,
   // safeParse) with only its `~standard` view changed.
   return Object.create(schema, { "~standard": { value: wrapped, enumerable: false } }) as T & StandardSchemaWithJSON;

@@ -24,7 +24,7 @@ import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import { registerSpendApp, SPEND_APP_URI } from "./spend-app.js";
 import { LatitudeClient } from "../latitude/client.js";
 import { OrgDirectory } from "../viam/org-directory.js";
-import { compactInputSchema, listedAnnotations } from "./listed-schema.js";
+import { compactInputSchema, listedAnnotations, listedSchema } from "./listed-schema.js";
 import { withSinks } from "../core/logger.js";
 import { mcpLogSink } from "./log-sink.js";
 import type { Logger, LogLevel, LogSink } from "../core/logger.js";
@@ -210,7 +210,7 @@ export function createBillingServer({ config, logger: stderr, tools = allTools, 
     title: tool.title,
     description: tool.description,
     inputSchema: compactInputSchema(toolInputSchema(tool)),
-    outputSchema: z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField }),
+    outputSchema: listedSchema(z.object({ ...(write ? writeOutputShape(tool.output) : tool.output), sandbox: sandboxField })),
     annotations: listedAnnotations(tool),
   });
   const listings = new Map<string, ReturnType<typeof buildListing>>();

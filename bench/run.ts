@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createViamClient } from "@viamrobotics/sdk";
+import { build } from "esbuild";
 import { getEncoding } from "js-tiktoken";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { GetCurrentMonthUsageResponse } from "../src/viam/proto.js";
@@ -131,9 +132,41 @@ function emptyNodePeakKiB(): Promise<number> {
   return new Promise((resolve) => child.once("exit", () => resolve(Number(out))));
 }
 
-async function measureStartup(sandbox: SandboxInfo): Promise<Record<string, unknown>> {
+/**
+ * bench/sdk-floor-server.ts bundled as scripts/build.ts bundles the server (one minified ESM
+ * file, same target): the MCP SDK alone, for the floor lines beside startup and rss-calls.
+ */
+async function bundleSdkFloor(): Promise<{ entry: string; remove(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "billing-mcp-bench-floor-"));
+  const entry = join(dir, "sdk-floor.js");
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: ["bench/sdk-floor-server.ts"],
+    outfile: entry,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    logLevel: "warning",
+    banner: { js: 'import{createRequire as __floorRequire}from"node:module";const require=__floorRequire(import.meta.url);' },
+  });
+  return { entry, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function measureStartup(sandbox: SandboxInfo, floorEntry: string): Promise<Record<string, unknown>> {
   const env = serverEnv(sandbox);
   let listing: Record<string, unknown> = {};
+  const floorToList = async () => {
+    const started = performance.now();
+    const client = new StdioMcpClient(floorEntry, env);
+    await client.initialize();
+    const list = await client.request("tools/list");
+    const elapsed = performance.now() - started;
+    if (list.error || !list.result) throw new Error(`the SDK floor's tools/list failed: ${list.error?.message ?? "no result"} ${client.stderr}`);
+    await client.kill();
+    return elapsed;
+  };
   const spawnToList = async () => {
     const started = performance.now();
     // --allow-writes: every tool is listed, as the token figure wants.
@@ -149,16 +182,20 @@ async function measureStartup(sandbox: SandboxInfo): Promise<Record<string, unkn
   // One of each first, unmeasured: file-system cache.
   await spawnEmptyNode();
   await spawnToList();
+  await floorToList();
   const base: number[] = [];
   const server: number[] = [];
+  const floor: number[] = [];
   for (let i = 0; i < reps.startup; i++) {
-    // Alternate the order, so that neither always runs right after the other.
+    // Alternate the order, so that none always runs right after another.
     if (i % 2 === 0) base.push(await spawnEmptyNode());
     server.push(await spawnToList());
+    floor.push(await floorToList());
     if (i % 2 === 1) base.push(await spawnEmptyNode());
   }
   const r = median(server) / median(base);
   report("startup", r <= 2.0, `spawn to tools/list answered, median of ${reps.startup}: ${ms(median(server))} vs spawn to exit of node -e "": ${ms(median(base))} = ${ratio(r)} (target at most 2.0x)`);
+  note(`floor: the MCP SDK alone (one McpServer, one tool, bundled the same way), spawn to tools/list answered: ${ms(median(floor))} = ${ratio(median(floor) / median(base))}`);
   return listing;
 }
 
@@ -261,6 +298,28 @@ async function measureCalls(sandboxProcess: Sandbox): Promise<void> {
   await server.close();
 }
 
+/**
+ * The floor under rss-calls: the MCP SDK alone (bench/sdk-floor-server.ts) through the same
+ * sequence of calls, each echoing a text as long as the usage answer's, and its peak RSS
+ * above node -e "".
+ */
+async function measureFloorRss(sandbox: SandboxInfo, floorEntry: string): Promise<void> {
+  const floor = new StdioMcpClient(floorEntry, serverEnv(sandbox));
+  await floor.initialize();
+  await floor.request("tools/list");
+  const args = { text: "x".repeat(1200) };
+  const echo = () => floor.callTool("echo", args);
+  for (let i = 0; i < reps.callWarmup + reps.calls; i++) await echo();
+  // The two batch runs of measureCalls (loopback, then with the round trip).
+  for (let round = 0; round < 2 * reps.batchRounds; round++) {
+    for (let i = 0; i < reps.batch; i++) await echo();
+    await Promise.all(Array.from({ length: reps.batch }, echo));
+  }
+  const peak = floor.peakRssKiB();
+  await floor.kill();
+  note(`floor: the MCP SDK alone, the same calls (an echo tool): peak RSS ${mib(peak)} = ${mib(peak - (await emptyNodePeakKiB()))} above node -e ""`);
+}
+
 /** Our usage answer's text vs the raw GetCurrentMonthUsage response as JSON, for org-acme. */
 async function measureUsageText(server: StdioMcpClient, viam: DirectViamClient): Promise<void> {
   const response = await viam.billingClient.getCurrentMonthUsage(ORG.acme);
@@ -320,7 +379,7 @@ async function startRelay(sandbox: SandboxInfo) {
 /**
  * One line of `mb` MB (a ping padded in _meta, no newline until its end), then a ping: the time
  * from the first byte to the ping's answer or the connection's close, and the peak RSS above the
- * server's idle peak. Over the 10 MB message limit the SDK's transport closes the connection.
+ * server's idle peak. Over the 2 MiB message limit (src/mcp/stdio-wire.ts) the SDK's transport closes the connection.
  */
 async function hugeLine(sandbox: SandboxInfo, mb: number): Promise<{ ms: number; aboveKiB: number; closed: boolean }> {
   const server = new StdioMcpClient(SERVER_ENTRY, serverEnv(sandbox));
@@ -471,15 +530,18 @@ async function main(): Promise<void> {
       .join(" ")}\n`,
   );
   const sandbox = await startSandbox();
+  const floor = await bundleSdkFloor();
   try {
-    const listing = await measureStartup(sandbox.info);
+    const listing = await measureStartup(sandbox.info, floor.entry);
     await measureCalls(sandbox);
+    await measureFloorRss(sandbox.info, floor.entry);
     await measurePdf(sandbox.info);
     await measureHugeLine(sandbox.info);
     measureListing(listing);
     // HTTP mode's rows (issue 19): informational, not one of the targets above.
     await measureHttpThroughput({ serverEntry: SERVER_ENTRY, env: () => serverEnv(sandbox.info), orgId: ORG.acme, calls: QUICK ? 100 : 2000, write: (line) => process.stdout.write(line) });
   } finally {
+    floor.remove();
     await sandbox.stop();
   }
   const met = figures.filter((f) => f.pass).length;

@@ -55,6 +55,7 @@ const result = await build({
   banner: { js: 'import{createRequire as __billingMcpRequire}from"node:module";const require=__billingMcpRequire(import.meta.url);' },
 });
 
+if (process.env.BILLING_MCP_METAFILE) (await import("node:fs")).writeFileSync(process.env.BILLING_MCP_METAFILE, JSON.stringify(result.metafile));
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"));
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 process.stderr.write(`bundled ${outputs.length} files: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kib(o.bytes)}`).join(", ")}\n`);

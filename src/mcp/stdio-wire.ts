@@ -6,9 +6,13 @@ import type { JSONRPCMessage, MessageExtraInfo, RequestId, Transport, TransportS
 
 /**
  * The largest JSON-RPC message read from stdin; a longer one closes the connection (the SDK's
- * StdioServerTransport maxBufferSize, whose default this is).
+ * StdioServerTransport maxBufferSize; its default is 10 MiB). A request to this server is a few
+ * KiB (tool arguments are capped at 1,000 elements, descriptions at 500 characters), so 2 MiB
+ * leaves room five-hundredfold. The SDK's read buffer copies itself on every 64 KiB chunk while
+ * a line grows, so an oversized line allocates about limit^2 / 128 KiB before the close:
+ * 32 MiB here, 800 MiB at the default (issue 16's line-64mb figure).
  */
-export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
 export class AnsweredCounter implements Transport {
   onclose?: () => void;

@@ -14,7 +14,7 @@ import { getEncoding } from "js-tiktoken";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { GetCurrentMonthUsageResponse } from "../src/viam/proto.js";
 import { measureHttpThroughput } from "./http.js";
-import { StdioMcpClient, textOf } from "./mcp-client.js";
+import { peakRssKiB, StdioMcpClient, textOf } from "./mcp-client.js";
 import type { ToolCallResult } from "./mcp-client.js";
 
 const QUICK = process.argv.includes("--quick");
@@ -299,25 +299,33 @@ async function measureCalls(sandboxProcess: Sandbox): Promise<void> {
 }
 
 /**
- * The floor under rss-calls: the MCP SDK alone (bench/sdk-floor-server.ts) through the same
- * sequence of calls, each echoing a text as long as the usage answer's, and its peak RSS
- * above node -e "".
+ * The floors under rss-calls: the same sequence of calls through the MCP SDK alone
+ * (bench/sdk-floor-server.ts, each call echoing a text as long as the usage answer's), and
+ * through the bare relay (the RPC alone, with @viamrobotics/sdk); the peak RSS of each above
+ * node -e "".
  */
 async function measureFloorRss(sandbox: SandboxInfo, floorEntry: string): Promise<void> {
+  const sameCalls = async (call: () => Promise<unknown>) => {
+    for (let i = 0; i < reps.callWarmup + reps.calls; i++) await call();
+    // The two batch runs of measureCalls (loopback, then with the round trip).
+    for (let round = 0; round < 2 * reps.batchRounds; round++) {
+      for (let i = 0; i < reps.batch; i++) await call();
+      await Promise.all(Array.from({ length: reps.batch }, call));
+    }
+  };
   const floor = new StdioMcpClient(floorEntry, serverEnv(sandbox));
   await floor.initialize();
   await floor.request("tools/list");
   const args = { text: "x".repeat(1200) };
-  const echo = () => floor.callTool("echo", args);
-  for (let i = 0; i < reps.callWarmup + reps.calls; i++) await echo();
-  // The two batch runs of measureCalls (loopback, then with the round trip).
-  for (let round = 0; round < 2 * reps.batchRounds; round++) {
-    for (let i = 0; i < reps.batch; i++) await echo();
-    await Promise.all(Array.from({ length: reps.batch }, echo));
-  }
-  const peak = floor.peakRssKiB();
+  await sameCalls(() => floor.callTool("echo", args));
+  const floorPeak = floor.peakRssKiB();
   await floor.kill();
-  note(`floor: the MCP SDK alone, the same calls (an echo tool): peak RSS ${mib(peak)} = ${mib(peak - (await emptyNodePeakKiB()))} above node -e ""`);
+  const relay = await startRelay(sandbox);
+  await sameCalls(() => relay.call(ORG.acme));
+  const relayPeak = peakRssKiB(relay.pid);
+  await relay.close();
+  const base = await emptyNodePeakKiB();
+  note(`floors, the same calls: the MCP SDK alone (an echo tool) peak RSS ${mib(floorPeak)} = ${mib(floorPeak - base)} above node -e ""; the bare relay (the RPC alone) ${mib(relayPeak)} = ${mib(relayPeak - base)} above`);
 }
 
 /** Our usage answer's text vs the raw GetCurrentMonthUsage response as JSON, for org-acme. */
@@ -361,6 +369,7 @@ async function startRelay(sandbox: SandboxInfo) {
   if ((await next()) !== "ready") throw new Error("the relay did not start");
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
+    pid: child.pid ?? 0,
     async call(orgId: string) {
       const answer = next();
       child.stdin.write(`${orgId}\n`);

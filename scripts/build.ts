@@ -3,7 +3,7 @@
 // only dist/src/cli.js and its chunks (package.json "files"; test/package.test.ts checks both).
 // Code-splitting keeps what only some commands need (the in-process client of `call` and
 // `tools`, @viamrobotics/sdk, the sandbox) in chunks that load only when first needed.
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { Plugin } from "esbuild";
@@ -55,7 +55,8 @@ const result = await build({
   banner: { js: 'import{createRequire as __billingMcpRequire}from"node:module";const require=__billingMcpRequire(import.meta.url);' },
 });
 
-if (process.env.BILLING_MCP_METAFILE) (await import("node:fs")).writeFileSync(process.env.BILLING_MCP_METAFILE, JSON.stringify(result.metafile));
+// What each chunk holds and imports, for looking into start-up cost (docs/performance.md).
+if (process.env.BILLING_MCP_METAFILE) await writeFile(process.env.BILLING_MCP_METAFILE, JSON.stringify(result.metafile));
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"));
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 process.stderr.write(`bundled ${outputs.length} files: ${outputs.map(([f, o]) => `${f.replace(/^dist\//, "")} ${kib(o.bytes)}`).join(", ")}\n`);

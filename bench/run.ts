@@ -13,6 +13,7 @@ import { build } from "esbuild";
 import { getEncoding } from "js-tiktoken";
 import { LARGE_INVOICE_ID, ORG } from "../src/sandbox/data.js";
 import { GetCurrentMonthUsageResponse } from "../src/viam/proto.js";
+import { nodeBundleOptions } from "../scripts/bundle-options.js";
 import { measureHttpThroughput } from "./http.js";
 import { peakRssKiB, StdioMcpClient, textOf } from "./mcp-client.js";
 import type { ToolCallResult } from "./mcp-client.js";
@@ -133,8 +134,8 @@ function emptyNodePeakKiB(): Promise<number> {
 }
 
 /**
- * bench/sdk-floor-server.ts bundled as scripts/build.ts bundles the server (one minified ESM
- * file, same target): the MCP SDK alone, for the floor lines beside startup and rss-calls.
+ * bench/sdk-floor-server.ts bundled with the server's options (scripts/bundle-options.ts): the
+ * MCP SDK alone, for the floor lines beside startup and rss-calls.
  */
 async function bundleSdkFloor(): Promise<{ entry: string; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), "billing-mcp-bench-floor-"));
@@ -143,13 +144,7 @@ async function bundleSdkFloor(): Promise<{ entry: string; remove(): void }> {
     absWorkingDir: ROOT,
     entryPoints: ["bench/sdk-floor-server.ts"],
     outfile: entry,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    minify: true,
-    logLevel: "warning",
-    banner: { js: 'import{createRequire as __floorRequire}from"node:module";const require=__floorRequire(import.meta.url);' },
+    ...nodeBundleOptions,
   });
   return { entry, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -157,31 +152,27 @@ async function bundleSdkFloor(): Promise<{ entry: string; remove(): void }> {
 async function measureStartup(sandbox: SandboxInfo, floorEntry: string): Promise<Record<string, unknown>> {
   const env = serverEnv(sandbox);
   let listing: Record<string, unknown> = {};
-  const floorToList = async () => {
+  /** Spawn `entry`, initialize, tools/list: the time to that answer, and the listing. */
+  const spawnToList = async (entry: string, args: string[]) => {
     const started = performance.now();
-    const client = new StdioMcpClient(floorEntry, env);
+    const client = new StdioMcpClient(entry, env, [], args);
     await client.initialize();
     const list = await client.request("tools/list");
     const elapsed = performance.now() - started;
-    if (list.error || !list.result) throw new Error(`the SDK floor's tools/list failed: ${list.error?.message ?? "no result"} ${client.stderr}`);
+    if (list.error || !list.result) throw new Error(`tools/list of ${entry} failed: ${list.error?.message ?? "no result"} ${client.stderr}`);
     await client.kill();
+    return { elapsed, listing: list.result };
+  };
+  // --allow-writes: every tool is listed, as the token figure wants.
+  const serverToList = async () => {
+    const { elapsed, listing: listed } = await spawnToList(SERVER_ENTRY, ["--allow-writes"]);
+    listing = listed;
     return elapsed;
   };
-  const spawnToList = async () => {
-    const started = performance.now();
-    // --allow-writes: every tool is listed, as the token figure wants.
-    const client = new StdioMcpClient(SERVER_ENTRY, env, [], ["--allow-writes"]);
-    await client.initialize();
-    const list = await client.request("tools/list");
-    const elapsed = performance.now() - started;
-    if (list.error || !list.result) throw new Error(`tools/list failed: ${list.error?.message ?? "no result"} ${client.stderr}`);
-    listing = list.result;
-    await client.kill();
-    return elapsed;
-  };
+  const floorToList = async () => (await spawnToList(floorEntry, [])).elapsed;
   // One of each first, unmeasured: file-system cache.
   await spawnEmptyNode();
-  await spawnToList();
+  await serverToList();
   await floorToList();
   const base: number[] = [];
   const server: number[] = [];
@@ -189,7 +180,7 @@ async function measureStartup(sandbox: SandboxInfo, floorEntry: string): Promise
   for (let i = 0; i < reps.startup; i++) {
     // Alternate the order, so that none always runs right after another.
     if (i % 2 === 0) base.push(await spawnEmptyNode());
-    server.push(await spawnToList());
+    server.push(await serverToList());
     floor.push(await floorToList());
     if (i % 2 === 1) base.push(await spawnEmptyNode());
   }

@@ -116,4 +116,3 @@ describe("tools/list", () => {
     expect(conversions).toBe(2);
   });
 });
-
